@@ -1,0 +1,196 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+One loader and validator for every YAML file in ``config/``.
+
+CLI, nodes and launch files all read settings through :func:`load_config`, so a
+setting has one name, one default and one check. Each section is a strict
+pydantic model: unknown keys and wrong types are errors that name the key.
+"""
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+from hebb_controller.plasticity.rules import RULE_NAMES
+from pydantic import BaseModel, ConfigDict, Field, field_validator, ValidationError
+import yaml
+
+PACKAGE_NAME = 'hebb_controller'
+
+Device = Literal['auto', 'cpu', 'cuda']
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used, with the reason."""
+
+
+class StrictModel(BaseModel):
+    """Base of every config section: no unknown keys, immutable once loaded."""
+
+    model_config = ConfigDict(extra='forbid', frozen=True)
+
+
+class NetworkConfig(StrictModel):
+    """The plastic network: architecture, rule and lifetime options."""
+
+    layer_sizes: tuple[int, ...] = Field(
+        (28, 128, 64, 8), description='neurons per layer, input first')
+    rule: str = Field('ABCD_lr', description='Hebbian rule variant')
+    output_activation: Literal['tanh', 'none'] = Field(
+        'tanh', description='applied to the last layer before the update sees it')
+    init_range: float = Field(0.1, gt=0, description='weights start uniform in [-r, r]')
+    weight_norm: bool = Field(
+        False, description='divide each layer by its largest |w| after every update')
+    weight_clip: Optional[float] = Field(None, gt=0, description='clamp weights to [-c, c]')
+    plastic: bool = Field(True, description='apply the Hebbian update every step')
+    device: Device = Field('auto', description='auto picks CUDA when present')
+
+    @field_validator('layer_sizes')
+    @classmethod
+    def _sizes(cls, sizes: tuple[int, ...]) -> tuple[int, ...]:
+        if len(sizes) < 2 or any(s < 1 for s in sizes):
+            raise ValueError('needs at least two layers, each of one or more neurons')
+        return sizes
+
+    @field_validator('rule')
+    @classmethod
+    def _rule(cls, rule: str) -> str:
+        if rule not in RULE_NAMES:
+            raise ValueError(f'unknown rule {rule!r}; known: {", ".join(RULE_NAMES)}')
+        return rule
+
+
+class EnvConfig(StrictModel):
+    """
+    A simulated robot: which env, which body, and the disturbances it meets.
+
+    Defaults are the paper's; ``env_kwargs`` turns the section into the keyword
+    arguments every env of ``hebb_controller.sim`` accepts.
+    """
+
+    env_id: str = Field('hebb_controller/AntBullet-v0', description='registered Gymnasium id')
+    morphology: str = Field('whole', description='body variant, e.g. damaged_left_front')
+    max_episode_steps: int = Field(1000, ge=1, description='control steps per episode')
+    control_step: Optional[float] = Field(
+        None, gt=0, description='seconds per control step; None keeps the env default')
+    obs_noise_std: float = Field(0.0, ge=0, description='Gaussian noise on observations')
+    action_noise_std: float = Field(0.0, ge=0, description='Gaussian noise on actions')
+    push_force: float = Field(0.0, ge=0, description='random push on the base, newtons')
+    push_interval: int = Field(0, ge=0, description='control steps between pushes, 0: none')
+    camera_width: int = Field(32, ge=1, description='head camera image width, pixels')
+    camera_height: int = Field(32, ge=1, description='head camera image height, pixels')
+    camera_every: int = Field(1, ge=1, description='render every k control steps')
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``gymnasium.make(self.env_id, **kwargs)``."""
+        kwargs = self.model_dump(exclude={'env_id'})
+        if kwargs['control_step'] is None:
+            del kwargs['control_step']
+        return kwargs
+
+
+class EvolutionConfig(StrictModel):
+    """
+    The paper's evolution strategy and how its fitness is evaluated.
+
+    Defaults are the paper's (Najarro & Risi 2020, section "Evolution strategy");
+    see :mod:`hebb_controller.evolution.es` for the update they parameterise.
+    """
+
+    genome: Literal['hebbian', 'static'] = Field(
+        'hebbian', description='evolve Hebbian coefficients, or static weights (the baseline)')
+    generations: int = Field(300, ge=1, description='generations to run')
+    population: int = Field(200, ge=2, description='individuals per generation (even: pairs)')
+    sigma: float = Field(0.1, gt=0, description='initial perturbation std')
+    sigma_decay: float = Field(0.999, gt=0, le=1, description='sigma factor per generation')
+    sigma_min: float = Field(0.01, ge=0, description='sigma decays only while above this')
+    learning_rate: float = Field(0.2, gt=0, description='initial step size')
+    learning_rate_decay: float = Field(0.995, gt=0, le=1, description='lr factor per generation')
+    learning_rate_min: float = Field(0.001, ge=0, description='lr decays only while above this')
+    l2_penalty: float = Field(0.01, ge=0, description='fitness minus this x mean(genome^2)')
+    init_std: float = Field(1.0, gt=0, description='the genome starts normal(0, init_std)')
+    episodes: int = Field(1, ge=1, description='episodes per individual and morphology')
+    morphologies: tuple[str, ...] = Field(
+        ('whole', 'damaged_right_front'), min_length=1,
+        description='fitness is averaged over these bodies')
+    seed: int = Field(0, ge=0, description='every random stream of a run derives from it')
+    workers: int = Field(2, ge=1, description='Ray rollout workers (actors)')
+    batch_size: Optional[int] = Field(
+        None, ge=1, description='individuals a worker steps side by side; None: its whole share')
+
+    @field_validator('population')
+    @classmethod
+    def _even(cls, population: int) -> int:
+        if population % 2:
+            raise ValueError(f'must be even (antithetic pairs), got {population}')
+        return population
+
+
+class HebbConfig(StrictModel):
+    """A whole config file. Sections other than ``network`` are optional."""
+
+    network: NetworkConfig = NetworkConfig()
+    env: EnvConfig = EnvConfig()
+    es: EvolutionConfig = EvolutionConfig()
+
+
+def package_share() -> Path:
+    """Where ``config/`` and ``launch/`` live: the source tree, else the ament share dir."""
+    source_root = Path(__file__).resolve().parent.parent
+    if (source_root / 'config').is_dir() and (source_root / 'package.xml').is_file():
+        return source_root
+    from ament_index_python.packages import get_package_share_directory
+    return Path(get_package_share_directory(PACKAGE_NAME))
+
+
+def config_path(name: str) -> Path:
+    """Resolve a config by file path, or by bare name (``ant`` -> ``config/ant.yaml``)."""
+    path = Path(name)
+    if path.suffix in ('.yaml', '.yml') and path.exists():
+        return path
+    candidate = package_share() / 'config' / (path.name if path.suffix else f'{name}.yaml')
+    if candidate.exists():
+        return candidate
+    raise ConfigError(f'config {name!r} not found (looked at {path} and {candidate})')
+
+
+def _format_errors(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        where = '.'.join(str(p) for p in e['loc']) or '(top level)'
+        lines.append(f'  {where}: {e["msg"]}')
+    return '\n'.join(lines)
+
+
+def validate_config(data: Any, source: str = '<dict>') -> HebbConfig:
+    """Validate an already parsed mapping; raises ConfigError naming every bad key."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f'{source}: expected a mapping at the top level, got '
+                          f'{type(data).__name__}')
+    try:
+        return HebbConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f'{source}: invalid configuration\n{_format_errors(err)}') from None
+
+
+def load_config(name: Union[str, Path]) -> HebbConfig:
+    """Load and validate a YAML config by path or bare name."""
+    path = config_path(str(name))
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f'{path}: not valid YAML: {err}') from None
+    return validate_config(data, str(path))

@@ -1,0 +1,129 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Checkpoints of a run: the ES centre and best genome (safetensors) plus a JSON state.
+
+One file per checkpoint, ``checkpoint.safetensors``: tensors ``centre`` and
+``best_genome``, and under the ``hebb_controller.checkpoint`` metadata key a
+JSON document with the ES state (generation to run next, lr, sigma, seed),
+the best fitness so far, counters, and a SHA-256 of the tensor bytes. The
+random streams are pure functions of (seed, generation, individual, episode)
+(see :mod:`es`), so the generation counter is the whole RNG state.
+
+Written atomically (temporary file, fsync, ``os.replace``); the previous
+checkpoint is kept as ``checkpoint.prev.safetensors``. :func:`load_latest`
+refuses a file that is truncated, altered or not a checkpoint with a
+:class:`CheckpointError` naming the problem, and falls back to the previous one.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+import tempfile
+from typing import Any, Callable, Optional
+
+from safetensors import safe_open, SafetensorError
+from safetensors.torch import save as save_safetensors
+import torch
+
+FORMAT = 'hebb_controller.checkpoint'
+FORMAT_VERSION = 1
+LATEST = 'checkpoint.safetensors'
+PREVIOUS = 'checkpoint.prev.safetensors'
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that must not be resumed from, with the reason."""
+
+
+def _digest(tensors: dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        digest.update(f'{name}|{t.dtype}|{tuple(t.shape)}|'.encode())
+        digest.update(t.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(run_dir: Path, state: dict[str, Any],
+                    tensors: dict[str, torch.Tensor]) -> Path:
+    """Write a new checkpoint atomically, keeping the current one as the previous."""
+    tensors = {k: v.detach().to('cpu', torch.float32).contiguous() for k, v in tensors.items()}
+    document = {'format': FORMAT, 'format_version': FORMAT_VERSION, 'state': state,
+                'sha256': _digest(tensors)}
+    data = save_safetensors(tensors, metadata={FORMAT: json.dumps(document)})
+    latest = Path(run_dir) / LATEST
+    if latest.exists():
+        os.replace(latest, Path(run_dir) / PREVIOUS)
+    _write_atomically(latest, data)
+    return latest
+
+
+def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read and verify one checkpoint; CheckpointError says what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f'{path}: no such checkpoint')
+    try:
+        with safe_open(str(path), framework='pt') as f:
+            metadata = f.metadata() or {}
+            tensors = {name: f.get_tensor(name) for name in f.keys()}
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f'{path}: not a readable safetensors file (truncated or '
+                              f'corrupt): {err}') from None
+    if FORMAT not in metadata:
+        raise CheckpointError(f'{path}: no {FORMAT!r} metadata: not a checkpoint of hebb train')
+    try:
+        document = json.loads(metadata[FORMAT])
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f'{path}: checkpoint metadata is not valid JSON: {err}') from None
+    if document.get('format_version') != FORMAT_VERSION:
+        raise CheckpointError(f'{path}: checkpoint format version '
+                              f'{document.get("format_version")!r}; this build reads '
+                              f'{FORMAT_VERSION}')
+    if _digest(tensors) != document.get('sha256'):
+        raise CheckpointError(f'{path}: tensor data does not match its SHA-256 checksum '
+                              '(the file is corrupt)')
+    return document['state'], tensors
+
+
+def load_latest(run_dir: Path, warn: Optional[Callable[[str], None]] = None
+                ) -> tuple[dict[str, Any], dict[str, torch.Tensor], Path]:
+    """Load the newest good checkpoint of a run: the latest, else the previous one."""
+    errors = []
+    for name in (LATEST, PREVIOUS):
+        try:
+            state, tensors = load_checkpoint(Path(run_dir) / name)
+        except CheckpointError as err:
+            errors.append(str(err))
+            if warn is not None and (Path(run_dir) / name).exists():
+                warn(f'refusing checkpoint: {err}')
+            continue
+        return state, tensors, Path(run_dir) / name
+    raise CheckpointError(f'{run_dir}: no usable checkpoint:\n  ' + '\n  '.join(errors))

@@ -1,0 +1,82 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+``hebb eval COEFFS``: fitness of a coefficient file over fresh episodes, mean and std.
+
+Every episode starts from new random weights; episode e uses the seed
+``derive_seed(seed, EVAL_STREAM, e)`` for the env and the weights, so the
+numbers are reproducible and independent of training's streams. All episodes
+run side by side, one env each.
+"""
+
+import argparse
+from typing import Optional, Sequence
+
+from hebb_controller.config import EnvConfig, NetworkConfig
+from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
+from hebb_controller.evolution.rollout import (EpisodeResult, genome_of, GenomeSpec,
+                                               make_batch, Policy, run_episodes, StepHook)
+from hebb_controller.plasticity import coefficient_file
+from hebb_controller.plasticity.coefficient_file import CoefficientFile
+import torch
+
+
+def policy_for(loaded: CoefficientFile, population: int) -> Policy:
+    """Build a batch of ``population`` copies of the file's network (CPU)."""
+    spec = loaded.metadata.network
+    network = NetworkConfig(layer_sizes=spec.layer_sizes, rule=spec.rule or 'ABCD_lr',
+                            output_activation=spec.output_activation,
+                            init_range=spec.init_range, weight_norm=spec.weight_norm,
+                            weight_clip=spec.weight_clip, device='cpu')
+    policy = Policy(GenomeSpec(spec.kind, network, loaded.metadata.conv), population)
+    genome = genome_of(loaded.network_layers(), loaded.conv_layers(), spec.kind == 'static')
+    policy.set_genomes(genome.expand(population, -1))
+    return policy
+
+
+def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed: int = 0,
+                  env_id: Optional[str] = None, max_steps: Optional[int] = None,
+                  on_step: Optional[StepHook] = None) -> EpisodeResult:
+    """Run ``episodes`` lifetimes of the file's rules on ``morphology``."""
+    torch.set_num_threads(1)
+    env_config = EnvConfig(env_id=env_id or loaded.metadata.env_id,
+                           **({'max_episode_steps': max_steps} if max_steps else {}))
+    seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
+    with make_batch(env_config, morphology, episodes) as batch:
+        return run_episodes(policy_for(loaded, episodes), batch, seeds, on_step)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='hebb eval', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('coefficients', metavar='COEFFS', help='coefficient file')
+    parser.add_argument('--env', help="env id (default: the file's)")
+    parser.add_argument('--morphology', default='whole')
+    parser.add_argument('--episodes', type=int, default=10)
+    parser.add_argument('--max-steps', type=int, help='control steps per episode')
+    parser.add_argument('--seed', type=int, default=0)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    loaded = coefficient_file.load(args.coefficients)
+    result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
+                           args.max_steps)
+    print(f'{args.coefficients}: {loaded.metadata.network.kind}, {args.morphology}, '
+          f'{args.episodes} episodes')
+    print(f'fitness  {result.returns.mean():.1f} +- {result.returns.std():.1f}')
+    print(f'distance {result.distances.mean():.2f} +- {result.distances.std():.2f} m')
+    return 0

@@ -1,0 +1,131 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+``hebb experiment``: the paper's damage table, and a weight-ablation experiment.
+
+``damage --hebbian H --static S``: each file on every morphology (the paper's
+three plus more kinds of damage), fitness mean +- std over fresh episodes.
+A morphology is *seen* when it is among the file's training morphologies.
+
+``ablation --hebbian H``, our protocol (the paper describes the experiment
+but its code has no script for it): N episodes side by side; at scored step
+``--at`` a random ``--fraction`` of every layer's weights is set to zero
+(``HebbianNetwork.ablate``). Speed before = distance walked in the
+``--window`` steps before the ablation, divided by the window; speed after =
+the same over the window after it. Steps to recover = the first step s after
+the ablation at which the distance over ``[s, s + window)`` reaches
+``--recover`` (90%) of the speed before, minus the ablation step (never, if it
+does not within the episode). A control run, same seeds and no ablation,
+shows what the gait does undisturbed.
+"""
+
+import argparse
+from typing import Optional, Sequence
+
+from hebb_controller.evolution.evaluate import evaluate_file
+from hebb_controller.plasticity import coefficient_file
+import numpy as np
+
+DAMAGE_MORPHOLOGIES = ('whole', 'damaged_right_front', 'damaged_left_front',
+                       'lost_lower_leg_left_front', 'weak_motor_left_front_hip',
+                       'locked_joint_left_front_ankle')
+
+
+def damage(args: argparse.Namespace) -> int:
+    files = {'hebbian': args.hebbian, 'static': args.static}
+    loaded = {k: coefficient_file.load(v) for k, v in files.items() if v}
+    if not loaded:
+        raise SystemExit('hebb experiment damage: give --hebbian and/or --static')
+    print(f'| morphology | {" | ".join(loaded)} |')
+    print('|---|' + '---|' * len(loaded))
+    for morphology in args.morphologies:
+        cells = []
+        for kind, cf in loaded.items():
+            r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps)
+            seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
+            cells.append(f'{r.returns.mean():.0f} +- {r.returns.std():.0f} ({seen})')
+        print(f'| {morphology} | {" | ".join(cells)} |')
+    return 0
+
+
+def recovery(trace: np.ndarray, at: int, window: int, fraction: float) -> dict:
+    """Speeds before/after step ``at`` and steps to recover, for one distance trace."""
+    before = (trace[at - 1] - trace[at - 1 - window]) / window
+    after = (trace[min(at - 1 + window, len(trace) - 1)] - trace[at - 1]) / window
+    recovered = None
+    for s in range(at, len(trace) - window):
+        if before > 0 and (trace[s + window] - trace[s]) / window >= fraction * before:
+            recovered = s - at
+            break
+    return {'before': before, 'after': after, 'recover': recovered}
+
+
+def ablation(args: argparse.Namespace) -> int:
+    loaded = coefficient_file.load(args.hebbian)
+    if loaded.metadata.network.kind != 'hebbian':
+        raise SystemExit('hebb experiment ablation: needs a Hebbian coefficient file')
+    if args.at <= args.window:
+        raise SystemExit('hebb experiment ablation: --at must exceed --window')
+    traces = {}
+    for ablate in (False, True):
+        rows = []
+
+        def on_step(t, policy, infos):
+            rows.append([info.get('distance_walked', np.nan) for info in infos])
+            if ablate and t + 1 == args.at:
+                policy.network.ablate(args.fraction, seed=args.seed)
+
+        evaluate_file(loaded, args.morphology, args.episodes, args.seed,
+                      max_steps=args.max_steps, on_step=on_step)
+        traces[ablate] = np.array(rows)
+    if len(traces[True]) < args.at + args.window:
+        raise SystemExit('hebb experiment ablation: episodes end before --at + --window')
+    print(f'ablation of {args.fraction:.0%} of the weights at step {args.at}, '
+          f'{args.episodes} episodes, {args.morphology}; speeds in mm per step')
+    print('| run | episode | before | after | steps to recover |')
+    print('|---|---|---|---|---|')
+    for ablate, name in ((False, 'control'), (True, 'ablated')):
+        for e in range(args.episodes):
+            r = recovery(traces[ablate][:, e], args.at, args.window, args.recover)
+            print(f'| {name} | {e} | {1000 * r["before"]:.2f} | {1000 * r["after"]:.2f} | '
+                  f'{"never" if r["recover"] is None else r["recover"]} |')
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='hebb experiment', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest='experiment', required=True)
+    d = sub.add_parser('damage', help="the paper's table: fitness per morphology")
+    d.add_argument('--hebbian', metavar='FILE')
+    d.add_argument('--static', metavar='FILE')
+    d.add_argument('--morphologies', nargs='+', default=list(DAMAGE_MORPHOLOGIES))
+    a = sub.add_parser('ablation', help='zero weights mid-episode, measure the recovery')
+    a.add_argument('--hebbian', metavar='FILE', required=True)
+    a.add_argument('--morphology', default='whole')
+    a.add_argument('--fraction', type=float, default=0.3)
+    a.add_argument('--at', type=int, default=400, help='scored step of the ablation')
+    a.add_argument('--window', type=int, default=100, help='steps to measure speed over')
+    a.add_argument('--recover', type=float, default=0.9, help='fraction of the speed before')
+    for p in (d, a):
+        p.add_argument('--episodes', type=int, default=5)
+        p.add_argument('--max-steps', type=int, help='control steps per episode')
+        p.add_argument('--seed', type=int, default=0)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return damage(args) if args.experiment == 'damage' else ablation(args)

@@ -1,0 +1,103 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+From a genome to a coefficient file: tensors, and metadata named after the env.
+
+The observation and action names come from the env (for the ant its 28
+``calc_state`` values and 8 joints), the action scale is 1 and the offset 0
+(the network's tanh output is the env's action), and the provenance records
+the run.
+"""
+
+from typing import Any, Optional
+
+import gymnasium
+from hebb_controller.config import HebbConfig
+from hebb_controller.evolution.rollout import GenomeSpec, make_env
+from hebb_controller.plasticity.coefficient_file import (CoefficientMetadata, IOLayout,
+                                                         NetworkSpec)
+from hebb_controller.plasticity.genome import genome_to_layers
+import torch
+
+
+def _robot_observation_names(env: gymnasium.Env) -> list[str]:
+    """Expand a robot's ``observation_layout`` with its joint and foot names."""
+    names = []
+    for kind, size in env.observation_layout:
+        if kind.startswith('joint_') and size == len(env.joint_names):
+            names += [f'{joint}.{kind[len("joint_"):]}' for joint in env.joint_names]
+        elif kind.startswith('foot_') and size == len(env.foot_names):
+            names += [f'{foot}.{kind[len("foot_"):]}' for foot in env.foot_names]
+        else:
+            names += [f'{kind}.{i}' for i in range(size)]
+    return names
+
+
+def io_layout(env: gymnasium.Env, pixel: bool) -> IOLayout:
+    """Name every non-image input and every action of ``env``."""
+    base = env.unwrapped
+    n_act = env.action_space.shape[0]
+    if pixel:
+        observations, actions = [], ['steer', 'gas', 'brake'][:n_act]
+    elif hasattr(base, 'observation_layout'):
+        observations, actions = _robot_observation_names(base), list(base.joint_names)
+    else:
+        from hebb_controller.sim import ant
+        if type(base).__name__ == 'AntBulletEnv':
+            observations, actions = list(ant.OBS_NAMES), list(ant.JOINT_NAMES)
+        else:
+            observations = [f'obs.{i}' for i in range(env.observation_space.shape[0])]
+            actions = [f'action.{i}' for i in range(n_act)]
+    return IOLayout(observation_names=observations, action_names=actions,
+                    action_scale=[1.0] * n_act, action_offset=[0.0] * n_act)
+
+
+def coefficient_metadata(config: HebbConfig, spec: GenomeSpec, fitness: Optional[float],
+                         provenance: dict[str, Any]) -> CoefficientMetadata:
+    """Metadata of a coefficient file evolved under ``config``."""
+    env = make_env(config.env)
+    try:
+        layout = io_layout(env, spec.conv is not None)
+    finally:
+        env.close()
+    net = config.network
+    return CoefficientMetadata(
+        network=NetworkSpec(kind=spec.kind, layer_sizes=net.layer_sizes,
+                            rule=net.rule if spec.kind == 'hebbian' else None,
+                            output_activation=net.output_activation,
+                            init_range=net.init_range, weight_norm=net.weight_norm,
+                            weight_clip=net.weight_clip),
+        conv=spec.conv, layout=layout, env_id=config.env.env_id,
+        morphologies=list(config.es.morphologies), seed=config.es.seed, fitness=fitness,
+        provenance=provenance)
+
+
+def coefficient_tensors(spec: GenomeSpec, genome: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Split a flat genome into the coefficient file's named tensors."""
+    net, conv = spec.build(1)
+    n = net.genome_size
+    per_synapse = net.rule.n_coefficients if spec.kind == 'hebbian' else 1
+    layers = genome_to_layers(genome[:n].unsqueeze(0), net.layer_sizes, per_synapse)
+    if spec.kind == 'hebbian':
+        tensors = {f'hebbian.{k}': t[0].clone() for k, t in enumerate(layers)}
+    else:
+        tensors = {f'weights.{k}': t[0, 0].clone() for k, t in enumerate(layers)}
+    if conv is not None:
+        offset = n
+        for k, w in enumerate(conv.weights):
+            size = w[0].numel()
+            tensors[f'conv.{k}'] = genome[offset:offset + size].reshape(w.shape[1:]).clone()
+            offset += size
+    return tensors

@@ -1,0 +1,132 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+``hebb plot``: PNG figures (matplotlib, Agg backend).
+
+``fitness RUN_DIR``: best and mean fitness per generation from ``metrics.csv``.
+``weights COEFFS``: one lifetime from random weights, a sample of synapses
+over time (``weights.png``), and the whole weight vector's trajectory
+projected on its first two principal components (``pca.png``, SVD of the
+centred trajectory): evolved rules converge to an attractor.
+"""
+
+import argparse
+import csv
+from pathlib import Path
+from typing import Optional, Sequence
+
+from hebb_controller.evolution.evaluate import evaluate_file
+from hebb_controller.plasticity import coefficient_file
+import matplotlib
+import numpy as np
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402,I100 (after choosing the backend)
+
+
+def plot_fitness(run_dir: Path, out: Path) -> Path:
+    """Plot best and mean fitness per generation; returns the PNG's path."""
+    with (Path(run_dir) / 'metrics.csv').open() as f:
+        rows = list(csv.DictReader(f))
+    generation = [int(r['generation']) for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, label in (('fitness_best', 'best'), ('fitness_mean', 'mean'),
+                       ('best_so_far', 'best so far')):
+        ax.plot(generation, [float(r[key]) for r in rows], label=label)
+    ax.set_xlabel('generation')
+    ax.set_ylabel('fitness (summed reward)')
+    ax.legend()
+    fig.tight_layout()
+    path = Path(out) / 'fitness.png'
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def weight_trajectory(coefficients: Path, morphology: str, seed: int,
+                      max_steps: Optional[int]) -> np.ndarray:
+    """Record all weights of one lifetime, ``[steps, n_synapses]``."""
+    loaded = coefficient_file.load(coefficients)
+    frames = []
+
+    def on_step(t, policy, infos):
+        frames.append(np.concatenate([w[0].reshape(-1).numpy()
+                                      for w in policy.network.weights]))
+
+    evaluate_file(loaded, morphology, 1, seed, max_steps=max_steps, on_step=on_step)
+    return np.stack(frames)
+
+
+def plot_weights(trajectory: np.ndarray, out: Path, sample: int = 40,
+                 seed: int = 0) -> tuple[Path, Path]:
+    """Plot a sample of synapses over time and the PCA of the whole trajectory."""
+    chosen = np.random.default_rng(seed).choice(trajectory.shape[1], sample, replace=False)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(trajectory[:, chosen], linewidth=0.8)
+    ax.set_xlabel('control step')
+    ax.set_ylabel('weight')
+    ax.set_title(f'{sample} random synapses over one lifetime')
+    fig.tight_layout()
+    weights_png = Path(out) / 'weights.png'
+    fig.savefig(weights_png, dpi=120)
+    plt.close(fig)
+
+    centred = trajectory - trajectory.mean(axis=0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    pcs = u[:, :2] * s[:2]
+    explained = s[:2] ** 2 / max((s ** 2).sum(), 1e-12)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    points = ax.scatter(pcs[:, 0], pcs[:, 1], c=np.arange(len(pcs)), s=4, cmap='viridis')
+    fig.colorbar(points, ax=ax, label='control step')
+    ax.set_xlabel(f'PC 1 ({explained[0]:.0%})')
+    ax.set_ylabel(f'PC 2 ({explained[1]:.0%})')
+    ax.set_title('weight trajectory, first two principal components')
+    fig.tight_layout()
+    pca_png = Path(out) / 'pca.png'
+    fig.savefig(pca_png, dpi=120)
+    plt.close(fig)
+    return weights_png, pca_png
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='hebb plot', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest='plot', required=True)
+    f = sub.add_parser('fitness', help='fitness over generations of a run')
+    f.add_argument('run_dir', metavar='RUN_DIR')
+    w = sub.add_parser('weights', help='weights over one lifetime, and their PCA')
+    w.add_argument('coefficients', metavar='COEFFS')
+    w.add_argument('--morphology', default='whole')
+    w.add_argument('--max-steps', type=int)
+    w.add_argument('--seed', type=int, default=0)
+    for p in (f, w):
+        p.add_argument('--out', help='folder for the PNGs (default: beside the input)')
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.plot == 'fitness':
+        out = Path(args.out or args.run_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        print(plot_fitness(Path(args.run_dir), out))
+        return 0
+    out = Path(args.out or Path(args.coefficients).parent)
+    out.mkdir(parents=True, exist_ok=True)
+    trajectory = weight_trajectory(Path(args.coefficients), args.morphology, args.seed,
+                                   args.max_steps)
+    for path in plot_weights(trajectory, out, min(40, trajectory.shape[1]), args.seed):
+        print(path)
+    return 0

@@ -1,0 +1,250 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Rollouts: k individuals, their networks batched on the population axis, k envs side by side.
+
+One :class:`Policy` holds a network with ``population=k`` (and the pixel
+front-end when the env sees images); :func:`run_episodes` steps k envs in
+lock-step (``sim.vector.RolloutBatch``), each individual's episode ending on
+its own, and sums the env's reward per individual. :class:`Evaluator` owns
+the envs (built once, one per slot and morphology) and turns genomes into
+fitness: the mean summed reward over ``episodes`` episodes on each training
+morphology.
+
+Every episode starts from new random weights, drawn per individual from the
+seed ``derive_seed(run_seed, EPISODE_STREAM, generation, individual,
+episode)``, exactly as ``HebbianNetwork.reset(seed)`` draws them for one
+individual. So an individual's fitness depends on nothing but its genome and
+those integers: not on which worker ran it nor what shared its batch.
+"""
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Union
+
+import gymnasium
+from hebb_controller import sim
+from hebb_controller.config import EnvConfig, HebbConfig, NetworkConfig
+from hebb_controller.evolution.es import derive_seed, EPISODE_STREAM
+from hebb_controller.plasticity.coefficient_file import ConvSpec
+from hebb_controller.plasticity.conv import ConvFrontEnd
+from hebb_controller.plasticity.genome import layer_shapes, layers_to_genome
+from hebb_controller.plasticity.network import HebbianNetwork, StaticNetwork
+from hebb_controller.sim import CAR_RACING_ID
+from hebb_controller.sim.vector import RolloutBatch
+import numpy as np
+import torch
+
+Network = Union[HebbianNetwork, StaticNetwork]
+# Called after every lock-step: (scored step index, policy, per-env info dicts).
+StepHook = Callable[[int, 'Policy', list], None]
+
+
+def make_env(env: EnvConfig) -> gymnasium.Env:
+    """Make one env of the config (for its spaces, names and raw physics)."""
+    return sim.make_env(env.env_id, **env.env_kwargs())
+
+
+def pixel_input(env_id: str) -> bool:
+    """Whether the env's observation is an image for the conv front-end."""
+    return env_id == CAR_RACING_ID
+
+
+def initial_weights(layer_sizes: Sequence[int], init_range: float,
+                    seeds: Sequence[int]) -> list[torch.Tensor]:
+    """Per-individual uniform [-r, r] weights, as ``reset(seed)`` draws them for P=1."""
+    per_individual = []
+    for seed in seeds:
+        generator = torch.Generator().manual_seed(int(seed))
+        per_individual.append([torch.rand((1, n_in, n_out), generator=generator)
+                               * (2 * init_range) - init_range
+                               for n_in, n_out in layer_shapes(layer_sizes)])
+    return [torch.cat(layer) for layer in zip(*per_individual)]
+
+
+@dataclass(frozen=True)
+class GenomeSpec:
+    """What a flat genome holds: network genes first, then conv filters (pixel task)."""
+
+    kind: str
+    network: NetworkConfig
+    conv: Optional[ConvSpec]
+
+    @classmethod
+    def from_config(cls, config: HebbConfig) -> 'GenomeSpec':
+        return cls(config.es.genome, config.network,
+                   ConvSpec() if pixel_input(config.env.env_id) else None)
+
+    def build(self, population: int) -> tuple[Network, Optional[ConvFrontEnd]]:
+        """Build the network (and front-end) for a batch of ``population`` individuals."""
+        if self.kind == 'static':
+            net = StaticNetwork.from_config(self.network, population)
+        else:
+            net = HebbianNetwork.from_config(self.network, population, seed=0)
+        conv = None
+        if self.conv is not None:
+            c = self.conv
+            conv = ConvFrontEnd(population, c.in_channels, c.image_size, c.channels,
+                                c.kernel_sizes, c.strides, c.pool, self.network.device, seed=0)
+        return net, conv
+
+    @property
+    def network_genes(self) -> int:
+        net, _ = self.build(1)
+        return net.genome_size
+
+    @property
+    def size(self) -> int:
+        net, conv = self.build(1)
+        return net.genome_size + (conv.genome_size if conv is not None else 0)
+
+
+class Policy:
+    """A batch of k individuals: network, optional front-end, action mapping."""
+
+    def __init__(self, spec: GenomeSpec, population: int) -> None:
+        self.spec = spec
+        self.population = population
+        self.network, self.conv = spec.build(population)
+        self._car = spec.conv is not None
+
+    def set_genomes(self, genomes: torch.Tensor) -> None:
+        """Load genomes ``[k, G]``: network genes, then conv filters."""
+        n = self.network.genome_size
+        self.network.set_genome(genomes[:, :n])
+        if self.conv is not None:
+            self.conv.set_genome(genomes[:, n:])
+
+    def reset(self, seeds: Sequence[int]) -> None:
+        """Start a lifetime: new random weights per individual (Hebbian only)."""
+        if isinstance(self.network, HebbianNetwork):
+            net = self.network
+            net.set_weights(initial_weights(net.layer_sizes, net.init_range, seeds))
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Map observations ``[k, ...]`` to env actions ``[k, n_act]``, then learn."""
+        inputs = self.conv.forward(obs) if self.conv is not None else obs
+        out = self.network.forward(torch.as_tensor(inputs, dtype=torch.float32))
+        if isinstance(self.network, HebbianNetwork):
+            self.network.update()
+        if self._car:  # the paper's car: steer tanh, gas and brake sigmoid of the raw layer
+            out = torch.cat([torch.tanh(out[:, :1]), torch.sigmoid(out[:, 1:])], dim=1)
+        return out.numpy().astype(np.float32)
+
+
+@dataclass
+class EpisodeResult:
+    """Per individual: summed reward, distance walked (if the env reports it), steps."""
+
+    returns: np.ndarray
+    distances: np.ndarray
+    steps: np.ndarray
+
+
+def make_batch(env: EnvConfig, morphology: str, size: int) -> RolloutBatch:
+    """Make ``size`` envs of the config with the given body, to step side by side."""
+    kwargs = env.env_kwargs()
+    kwargs['morphology'] = morphology
+    return RolloutBatch(env.env_id, size, **kwargs)
+
+
+def run_episodes(policy: Policy, batch: RolloutBatch, seeds: Sequence[int],
+                 on_step: Optional[StepHook] = None) -> EpisodeResult:
+    """
+    Run one episode per env of ``batch`` in lock-step; individual i drives env i.
+
+    ``seeds[i]`` seeds both env i's reset and individual i's initial weights.
+    A finished env is no longer stepped (:class:`RolloutBatch`); its network
+    row keeps running on its last observation (cheaper than re-batching).
+    """
+    policy.reset(seeds)
+    obs = batch.reset(list(seeds))
+    t = 0
+    while not batch.done:
+        obs, _, _ = batch.step(policy.act(obs))
+        if on_step is not None:
+            on_step(t, policy, batch.infos)
+        t += 1
+    distances = np.array([info.get('distance_walked', 0.0) for info in batch.infos])
+    return EpisodeResult(batch.returns.copy(), distances, batch.lengths.copy())
+
+
+class Evaluator:
+    """Turn genomes into fitness with envs built once (``slots`` per morphology)."""
+
+    def __init__(self, config: HebbConfig, slots: int,
+                 morphologies: Optional[Sequence[str]] = None) -> None:
+        torch.set_num_threads(1)
+        self.config = config
+        self.spec = GenomeSpec.from_config(config)
+        self.slots = int(slots)
+        self.morphologies = tuple(morphologies or config.es.morphologies)
+        self._batches: dict[tuple[str, int], RolloutBatch] = {}
+        self._policies: dict[int, Policy] = {}
+        for morphology in self.morphologies:
+            self.batch(morphology, self.slots)
+
+    def batch(self, morphology: str, size: int) -> RolloutBatch:
+        """Envs for a chunk of ``size`` individuals (a short last chunk gets its own)."""
+        if (morphology, size) not in self._batches:
+            self._batches[morphology, size] = make_batch(self.config.env, morphology, size)
+        return self._batches[morphology, size]
+
+    def policy(self, k: int) -> Policy:
+        if k not in self._policies:
+            self._policies[k] = Policy(self.spec, k)
+        return self._policies[k]
+
+    def evaluate(self, genomes: torch.Tensor,
+                 episode_seeds: Sequence[Sequence[int]]) -> tuple[np.ndarray, int]:
+        """
+        Mean summed reward of each genome over its episodes on every morphology.
+
+        ``episode_seeds[i]`` holds ``episodes * len(morphologies)`` seeds for
+        genome i, morphology-major. Returns fitness ``[n]`` and env steps taken.
+        """
+        n = genomes.shape[0]
+        per_morphology = self.config.es.episodes
+        fitness, total_steps = np.zeros(n), 0
+        for start in range(0, n, self.slots):
+            rows = list(range(start, min(start + self.slots, n)))
+            policy = self.policy(len(rows))
+            policy.set_genomes(genomes[rows])
+            for m, morphology in enumerate(self.morphologies):
+                for e in range(per_morphology):
+                    index = m * per_morphology + e
+                    result = run_episodes(policy, self.batch(morphology, len(rows)),
+                                          [episode_seeds[r][index] for r in rows])
+                    fitness[rows] += result.returns
+                    total_steps += int(result.steps.sum())
+        return fitness / (per_morphology * len(self.morphologies)), total_steps
+
+    def close(self) -> None:
+        for batch in self._batches.values():
+            batch.close()
+
+
+def episode_seeds(seed: int, generation: int, individuals: Sequence[int],
+                  n_episodes: int) -> list[list[int]]:
+    """Seeds of every episode of the given individuals in a generation."""
+    return [[derive_seed(seed, EPISODE_STREAM, generation, i, e) for e in range(n_episodes)]
+            for i in individuals]
+
+
+def genome_of(layers: Sequence[torch.Tensor], conv_layers: Sequence[torch.Tensor] = (),
+              static: bool = False) -> torch.Tensor:
+    """Flat genome ``[G]`` from a coefficient file's tensors (inverse of the file's layout)."""
+    blocks = [t.unsqueeze(0) for t in layers] if static else list(layers)
+    genome = layers_to_genome([b.unsqueeze(0) for b in blocks])[0]
+    return torch.cat([genome] + [w.reshape(-1) for w in conv_layers])

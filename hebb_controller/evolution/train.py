@@ -1,0 +1,193 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+``hebb train CONFIG``: evolve Hebbian coefficients (or static weights) with the paper's ES.
+
+Each generation: Ray workers evaluate the population (:mod:`distributed`),
+the ES updates its centre (:mod:`es`), and the run directory gets a metrics
+row, the coefficient files and a checkpoint. ``--resume RUN_DIR`` continues a
+run killed at any point from its last good checkpoint; the random streams are
+functions of (seed, generation, ...), so the continuation equals an
+uninterrupted run and only the generation in flight is lost.
+
+Run directory::
+
+    config.yaml                  the resolved config (what --resume reads)
+    metrics.csv                  one row per generation
+    checkpoint.safetensors       ES state; checkpoint.prev.safetensors before it
+    best.safetensors             coefficient file: best individual so far
+    centre.safetensors           coefficient file: the ES centre (the mean rules)
+"""
+
+import argparse
+import csv
+import datetime
+import math
+from pathlib import Path
+import sys
+import time
+from typing import Optional
+
+from hebb_controller.config import HebbConfig, load_config, validate_config
+from hebb_controller.evolution.checkpoint import load_latest, save_checkpoint
+from hebb_controller.evolution.distributed import RayEvaluator
+from hebb_controller.evolution.es import EvolutionStrategy, perturbed
+from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors
+from hebb_controller.evolution.rollout import GenomeSpec
+from hebb_controller.plasticity import coefficient_file
+import numpy as np
+import torch
+from tqdm import tqdm
+import yaml
+
+CONFIG_FILE = 'config.yaml'
+METRICS_FILE = 'metrics.csv'
+BEST_FILE = 'best.safetensors'
+CENTRE_FILE = 'centre.safetensors'
+METRICS = ('generation', 'fitness_best', 'fitness_mean', 'fitness_std', 'fitness_worst',
+           'penalised_mean', 'best_so_far', 'learning_rate', 'sigma', 'step_norm',
+           'centre_rms', 'env_steps', 'seconds', 'env_steps_per_s')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='hebb train', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', nargs='?', help='config name or path (not with --resume)')
+    parser.add_argument('--resume', metavar='RUN_DIR', help='continue this run')
+    parser.add_argument('--run-dir', metavar='DIR', help='default: runs/<config>-<time>')
+    parser.add_argument('--ray-address', metavar='ADDR', help='join this Ray cluster')
+    parser.add_argument('--workers', type=int, help="override the config's es.workers")
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    return parser
+
+
+def _read_metrics(path: Path, before: int) -> list[dict]:
+    """Rows of a metrics file for generations before ``before`` (resume drops the rest)."""
+    if not path.exists():
+        return []
+    with path.open(newline='') as f:
+        return [row for row in csv.DictReader(f) if int(row['generation']) < before]
+
+
+def _write_metrics(path: Path, rows: list[dict]) -> None:
+    with path.open('w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=METRICS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _append_metrics(path: Path, row: dict) -> None:
+    with path.open('a', newline='') as f:
+        csv.DictWriter(f, fieldnames=METRICS).writerow(row)
+        f.flush()
+
+
+def _save_coefficients(path: Path, config: HebbConfig, spec: GenomeSpec,
+                       genome: torch.Tensor, fitness: Optional[float], what: str,
+                       generation: int) -> None:
+    metadata = coefficient_metadata(config, spec, fitness, {
+        'source': 'hebb train', 'individual': what, 'generation': generation,
+        'config': config.model_dump(mode='json')})
+    coefficient_file.save(path, metadata, coefficient_tensors(spec, genome))
+
+
+def train(config: HebbConfig, run_dir: Path, resume: bool = False,
+          ray_address: Optional[str] = None, workers: Optional[int] = None,
+          progress: bool = True) -> Path:
+    """Run (or continue) evolution into ``run_dir``; returns it."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    spec = GenomeSpec.from_config(config)
+    es = EvolutionStrategy.from_config(config.es, spec.size, spec.network_genes)
+    best = {'fitness': -math.inf, 'generation': -1, 'genome': es.centre.clone()}
+    env_steps_total = 0
+    metrics_path = run_dir / METRICS_FILE
+    if resume:
+        state, tensors, used = load_latest(run_dir, warn=lambda msg: print(msg, file=sys.stderr))
+        es.load_state(state['es'], tensors['centre'])
+        best = {'fitness': state['best_fitness'], 'generation': state['best_generation'],
+                'genome': tensors['best_genome']}
+        env_steps_total = int(state['env_steps'])
+        print(f'resuming {run_dir} at generation {es.generation} from {used.name}',
+              file=sys.stderr)
+    else:
+        (run_dir / CONFIG_FILE).write_text(
+            yaml.safe_dump(config.model_dump(mode='json'), sort_keys=False))
+    _write_metrics(metrics_path, _read_metrics(metrics_path, es.generation))
+
+    evaluator = RayEvaluator(config, workers, ray_address)
+    bar = tqdm(total=config.es.generations, initial=es.generation, disable=not progress,
+               unit='gen', dynamic_ncols=True)
+    try:
+        while es.generation < config.es.generations:
+            start = time.perf_counter()
+            generation = es.generation
+            fitness, steps = evaluator.evaluate(es.centre, es.sigma, generation)
+            top = int(np.argmax(fitness))
+            if fitness[top] > best['fitness']:
+                best = {'fitness': float(fitness[top]), 'generation': generation,
+                        'genome': perturbed(es.centre, es.sigma, es.seed, generation, [top])[0]}
+                _save_coefficients(run_dir / BEST_FILE, config, spec, best['genome'],
+                                   best['fitness'], f'best individual ({top})', generation)
+            stats = es.tell(fitness)
+            _save_coefficients(run_dir / CENTRE_FILE, config, spec, es.centre, None,
+                               'centre', generation)
+            seconds = time.perf_counter() - start
+            env_steps_total += steps
+            row = {'generation': generation, 'fitness_best': fitness.max(),
+                   'fitness_mean': fitness.mean(), 'fitness_std': fitness.std(),
+                   'fitness_worst': fitness.min(), 'penalised_mean': stats.penalised.mean(),
+                   'best_so_far': best['fitness'], 'learning_rate': stats.learning_rate,
+                   'sigma': stats.sigma, 'step_norm': stats.step_norm,
+                   'centre_rms': float(es.centre.square().mean().sqrt()), 'env_steps': steps,
+                   'seconds': round(seconds, 3), 'env_steps_per_s': round(steps / seconds, 1)}
+            _append_metrics(metrics_path, {k: row[k] for k in METRICS})
+            save_checkpoint(run_dir, {
+                'es': es.state(), 'best_fitness': best['fitness'],
+                'best_generation': best['generation'], 'env_steps': env_steps_total,
+            }, {'centre': es.centre, 'best_genome': best['genome']})
+            bar.set_postfix(best=f'{fitness.max():.1f}', mean=f'{fitness.mean():.1f}',
+                            steps_s=f'{steps / seconds:.0f}')
+            bar.update(1)
+    finally:
+        bar.close()
+        evaluator.close()
+    return run_dir
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.resume:
+        if args.config:
+            print('hebb train: give either CONFIG or --resume RUN_DIR, not both',
+                  file=sys.stderr)
+            return 2
+        run_dir = Path(args.resume)
+        path = run_dir / CONFIG_FILE
+        if not path.is_file():
+            print(f'hebb train: {run_dir} is not a run directory (no {CONFIG_FILE})',
+                  file=sys.stderr)
+            return 2
+        config = validate_config(yaml.safe_load(path.read_text()), str(path))
+    elif args.config:
+        config = load_config(args.config)
+        stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+        run_dir = Path(args.run_dir or f'runs/{Path(args.config).stem}-{stamp}')
+    else:
+        build_parser().error('CONFIG or --resume RUN_DIR is required')
+    train(config, run_dir, resume=bool(args.resume), ray_address=args.ray_address,
+          workers=args.workers, progress=not args.no_progress)
+    print(f'run directory: {run_dir}')
+    return 0

@@ -1,0 +1,108 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Rollouts and coefficient files: batch independence, seeds, and files that load and run."""
+
+from hebb_controller.config import load_config, validate_config
+from hebb_controller.evolution.es import EvolutionStrategy
+from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors
+from hebb_controller.evolution.rollout import (episode_seeds, Evaluator, genome_of, GenomeSpec,
+                                               initial_weights)
+from hebb_controller.plasticity import coefficient_file, HebbianNetwork, StaticNetwork
+from hebb_controller.sim import ant
+import numpy as np
+import torch
+
+
+def smoke(**es):
+    data = load_config('smoke').model_dump(mode='json')
+    data['es'].update(es)
+    return validate_config(data)
+
+
+def test_initial_weights_match_network_reset():
+    net = HebbianNetwork((5, 4, 2), population=1, seed=0)
+    net.reset(seed=123)
+    layers = initial_weights((5, 4, 2), 0.1, [7, 123])
+    for drawn, reset in zip(layers, net.weights):
+        assert torch.equal(drawn[1:], reset)
+        assert drawn.abs().max() <= 0.1
+
+
+def test_fitness_does_not_depend_on_the_batch():
+    """Slots 4, 2 and 1 give identical fitness: what makes 1 and 2 workers agree."""
+    config = smoke(morphologies=['whole', 'damaged_right_front'])
+    spec = GenomeSpec.from_config(config)
+    es = EvolutionStrategy.from_config(config.es, spec.size, spec.network_genes)
+    genomes = es.ask()[:4]
+    seeds = episode_seeds(0, 0, range(4), 2)
+    results = []
+    for slots in (4, 2, 1):
+        evaluator = Evaluator(config, slots)
+        fitness, steps = evaluator.evaluate(genomes, seeds)
+        evaluator.close()
+        results.append(fitness)
+        assert steps == 4 * 2 * (config.env.max_episode_steps - ant.SETTLE_STEPS)
+    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+    assert len(set(results[0].tolist())) == 4
+
+
+def test_static_genome_evaluates():
+    config = smoke(genome='static', morphologies=['whole'])
+    spec = GenomeSpec.from_config(config)
+    assert spec.size == 28 * 16 + 16 * 8
+    evaluator = Evaluator(config, 2)
+    fitness, _ = evaluator.evaluate(torch.randn(2, spec.size), episode_seeds(0, 0, [0, 1], 1))
+    evaluator.close()
+    assert np.isfinite(fitness).all()
+
+
+def test_coefficient_file_round_trip(tmp_path):
+    for kind, network_type in (('hebbian', HebbianNetwork), ('static', StaticNetwork)):
+        config = smoke(genome=kind)
+        spec = GenomeSpec.from_config(config)
+        genome = torch.randn(spec.size)
+        metadata = coefficient_metadata(config, spec, 1.5, {'generation': 3})
+        path = tmp_path / f'{kind}.safetensors'
+        coefficient_file.save(path, metadata, coefficient_tensors(spec, genome))
+        loaded = coefficient_file.load(path)
+        assert loaded.metadata.layout.observation_names == list(ant.OBS_NAMES)
+        assert loaded.metadata.layout.action_names == list(ant.JOINT_NAMES)
+        assert loaded.metadata.morphologies == ['whole', 'damaged_right_front']
+        assert loaded.metadata.provenance['generation'] == 3
+        assert torch.equal(genome_of(loaded.network_layers(), static=kind == 'static'), genome)
+        net = loaded.build_network(population=1, device='cpu', seed=0)
+        assert isinstance(net, network_type)
+        assert net.forward(np.zeros((1, 28), np.float32)).shape == (1, 8)
+
+
+def test_pixel_task_evolves_conv_filters_with_the_coefficients(tmp_path):
+    data = load_config('car_racing').model_dump(mode='json')
+    data['env']['max_episode_steps'] = 10
+    data['es'].update(population=2)
+    config = validate_config(data)
+    spec = GenomeSpec.from_config(config)
+    assert spec.size - spec.network_genes == 162 + 1200     # the paper's conv filters
+    es = EvolutionStrategy.from_config(config.es, spec.size, spec.network_genes)
+    assert es.penalty_genes == spec.network_genes
+    evaluator = Evaluator(config, 2)
+    fitness, steps = evaluator.evaluate(es.ask(), episode_seeds(0, 0, [0, 1], 1))
+    evaluator.close()
+    assert np.isfinite(fitness).all() and steps == 20
+    path = tmp_path / 'car.safetensors'
+    coefficient_file.save(path, coefficient_metadata(config, spec, None, {}),
+                          coefficient_tensors(spec, es.centre))
+    loaded = coefficient_file.load(path)
+    assert loaded.metadata.layout.action_names == ['steer', 'gas', 'brake']
+    assert torch.equal(genome_of(loaded.network_layers(), loaded.conv_layers()), es.centre)

@@ -1,0 +1,141 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Training end to end on Ray: outputs, worker-count independence, resume, bad checkpoints."""
+
+import csv
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
+
+from hebb_controller.config import load_config, validate_config
+from hebb_controller.evolution import checkpoint
+from hebb_controller.evolution.train import train
+from hebb_controller.plasticity import coefficient_file, HebbianNetwork
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMING = ('seconds', 'env_steps_per_s')
+
+
+def smoke(**es):
+    data = load_config('smoke').model_dump(mode='json')
+    data['es'].update(es)
+    return validate_config(data)
+
+
+def metrics(run_dir):
+    with (Path(run_dir) / 'metrics.csv').open() as f:
+        return [{k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(f)]
+
+
+def centre(run_dir):
+    state, tensors = checkpoint.load_checkpoint(Path(run_dir) / checkpoint.LATEST)
+    return state, tensors['centre']
+
+
+@pytest.fixture(scope='module')
+def straight_run(ray_session, tmp_path_factory):
+    """Run the smoke config uninterrupted: the reference the other tests compare with."""
+    return train(smoke(), tmp_path_factory.mktemp('straight'), progress=False)
+
+
+def test_smoke_run_writes_every_output(straight_run):
+    names = {p.name for p in straight_run.iterdir()}
+    assert {'config.yaml', 'metrics.csv', 'checkpoint.safetensors',
+            'checkpoint.prev.safetensors', 'best.safetensors', 'centre.safetensors'} <= names
+    rows = metrics(straight_run)
+    assert [int(r['generation']) for r in rows] == [0, 1, 2]
+    assert all(int(r['env_steps']) == 6 * 2 * 30 for r in rows)
+    state, _ = centre(straight_run)
+    assert state['es']['generation'] == 3
+    assert validate_config(yaml.safe_load((straight_run / 'config.yaml').read_text())) == smoke()
+    best = coefficient_file.load(straight_run / 'best.safetensors')
+    assert best.metadata.fitness == max(float(r['fitness_best']) for r in rows)
+    assert best.metadata.env_id == 'hebb_controller/AntBullet-v0'
+    assert best.metadata.provenance['config']['es']['population'] == 6
+    assert isinstance(best.build_network(device='cpu', seed=0), HebbianNetwork)
+
+
+def test_two_workers_give_the_same_result(straight_run, tmp_path):
+    run = train(smoke(), tmp_path, workers=2, progress=False)
+    assert metrics(run) == metrics(straight_run)
+    assert centre(run)[1].equal(centre(straight_run)[1])
+
+
+def test_corrupt_checkpoint_is_refused_and_the_previous_one_used(straight_run, tmp_path):
+    run = tmp_path / 'run'
+    train(smoke(generations=2), run, progress=False)
+    latest = run / checkpoint.LATEST
+    data = bytearray(latest.read_bytes())
+    data[-3] ^= 0xFF                                   # flip bits in the tensor bytes
+    latest.write_bytes(bytes(data))
+    with pytest.raises(checkpoint.CheckpointError, match='SHA-256'):
+        checkpoint.load_checkpoint(latest)
+    latest.write_bytes(bytes(data[:100]))              # and truncated
+    with pytest.raises(checkpoint.CheckpointError, match='truncated or corrupt'):
+        checkpoint.load_checkpoint(latest)
+    warnings = []
+    state, _, used = checkpoint.load_latest(run, warn=warnings.append)
+    assert used.name == checkpoint.PREVIOUS and state['es']['generation'] == 1
+    assert 'refusing checkpoint' in warnings[0]
+    # Resuming re-runs generation 1 and goes on to 3, exactly as the straight run.
+    config = validate_config(yaml.safe_load((run / 'config.yaml').read_text()))
+    config = validate_config({**config.model_dump(mode='json'),
+                              'es': {**config.es.model_dump(mode='json'), 'generations': 3}})
+    train(config, run, resume=True, progress=False)
+    assert metrics(run) == metrics(straight_run)
+    assert centre(run)[1].equal(centre(straight_run)[1])
+
+
+def test_resume_after_sigkill_continues_exactly(ray_session, tmp_path):
+    config = smoke(generations=8)
+    data = config.model_dump(mode='json')
+    data['env']['max_episode_steps'] = 150
+    config_path = tmp_path / 'long.yaml'
+    config_path.write_text(yaml.safe_dump(data))
+    reference = train(validate_config(data), tmp_path / 'reference', progress=False)
+
+    run = tmp_path / 'killed'
+    command = [sys.executable, '-m', 'hebb_controller.cli', 'train']
+    proc = subprocess.Popen(command + [str(config_path), '--run-dir', str(run), '--no-progress'],
+                            cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            try:
+                state, _ = checkpoint.load_checkpoint(run / checkpoint.LATEST)
+            except checkpoint.CheckpointError:
+                state = None
+            if state and state['es']['generation'] >= 2:
+                break
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)            # the driver and the Ray it started
+        proc.wait()
+    done = len(metrics(run))
+    assert 2 <= done < 8, 'the run was not killed mid-way'
+
+    result = subprocess.run(command + ['--resume', str(run), '--no-progress'], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert 'resuming' in result.stderr
+    assert metrics(run) == metrics(reference)
+    assert centre(run)[1].equal(centre(reference)[1])
+    assert centre(run)[0] == centre(reference)[0]
