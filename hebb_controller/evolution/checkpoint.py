@@ -23,7 +23,8 @@ random streams are pure functions of (seed, generation, individual, episode)
 (see :mod:`es`), so the generation counter is the whole RNG state.
 
 Written atomically (temporary file, fsync, ``os.replace``); the previous
-checkpoint is kept as ``checkpoint.prev.safetensors``. :func:`load_latest`
+checkpoint is copied to ``checkpoint.prev.safetensors`` first, so the latest
+path always holds a complete checkpoint. :func:`load_latest`
 refuses a file that is truncated, altered or not a checkpoint with a
 :class:`CheckpointError` naming the problem, and falls back to the previous one.
 """
@@ -80,7 +81,8 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any],
     data = save_safetensors(tensors, metadata={FORMAT: json.dumps(document)})
     latest = Path(run_dir) / LATEST
     if latest.exists():
-        os.replace(latest, Path(run_dir) / PREVIOUS)
+        # Copy, not rename: a reader (or a kill) between the two writes still finds a latest.
+        _write_atomically(Path(run_dir) / PREVIOUS, latest.read_bytes())
     _write_atomically(latest, data)
     return latest
 
@@ -94,7 +96,7 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]
         with safe_open(str(path), framework='pt') as f:
             metadata = f.metadata() or {}
             tensors = {name: f.get_tensor(name) for name in f.keys()}
-    except (SafetensorError, OSError, ValueError) as err:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         raise CheckpointError(f'{path}: not a readable safetensors file (truncated or '
                               f'corrupt): {err}') from None
     if FORMAT not in metadata:
