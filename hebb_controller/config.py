@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 from hebb_controller.plasticity.rules import RULE_NAMES
-from pydantic import BaseModel, ConfigDict, Field, field_validator, ValidationError
+from pydantic import (BaseModel, ConfigDict, Field, field_validator, model_validator,
+                      ValidationError)
 import yaml
 
 PACKAGE_NAME = 'hebb_controller'
@@ -145,6 +146,84 @@ class HebbConfig(StrictModel):
     es: EvolutionConfig = EvolutionConfig()
 
 
+class ControllerParams(StrictModel):
+    """
+    The controller node's parameters (``config/controller.yaml``).
+
+    Names and defaults here are the ones the node declares; empty lists and
+    zero rates mean "take it from the coefficient file".
+    """
+
+    coefficients: str = Field(
+        '', description='coefficient file; empty: the shipped file for the 12-joint robot')
+    device: Device = Field('auto', description='torch device of the network; auto: CUDA if any')
+    seed: int = Field(0, ge=0, description='seed of the random initial weights (reset adds 1)')
+    control_rate: float = Field(
+        0.0, ge=0, le=2000, description='ticks per second; 0: the rate the file was evolved at')
+    trigger: Literal['timer', 'joint_states'] = Field(
+        'timer', description='tick on a timer, or on every JointState message')
+    command_type: Literal['position_array', 'trajectory'] = Field(
+        'position_array',
+        description='std_msgs/Float64MultiArray (forward_command_controller) or '
+                    'trajectory_msgs/JointTrajectory')
+    joint_names: list[str] = Field(
+        [], description="command order (the ros2_control controller's joints); empty: the file's")
+    joint_lower_limits: list[float] = Field(
+        [], description="command lower limits, rad, in joint_names order; empty: the file's")
+    joint_upper_limits: list[float] = Field(
+        [], description="command upper limits, rad, in joint_names order; empty: the file's")
+    max_joint_velocity: float = Field(
+        6.0, gt=0, description='commands move at most this fast, rad/s (rate limit)')
+    startup_ramp_time: float = Field(
+        1.0, ge=0, description='seconds to ramp from the measured to the nominal pose at start')
+    sensor_timeout: float = Field(
+        0.1, gt=0, description='a sensor silent this long stops plasticity and holds the pose')
+    fall_tilt: float = Field(
+        0.8, gt=0, le=3.2, description='roll or pitch beyond this, rad, triggers the e-stop')
+    max_weight: float = Field(
+        1e3, gt=0, description='a weight beyond this magnitude resets the weights to random')
+    plastic: bool = Field(True, description='run the Hebbian update every tick')
+    status_period: float = Field(1.0, gt=0, description='seconds between ~/status messages')
+
+    @model_validator(mode='after')
+    def _limits(self) -> 'ControllerParams':
+        for name in ('joint_lower_limits', 'joint_upper_limits'):
+            values = getattr(self, name)
+            if values and len(values) != len(self.joint_names):
+                raise ValueError(f'{name} has {len(values)} entries; joint_names has '
+                                 f'{len(self.joint_names)}')
+        return self
+
+
+class SimParams(StrictModel):
+    """The sim node's parameters (``config/sim.yaml``): which robot, how fast, which sensors."""
+
+    config: str = Field('robot', description='training config whose env section is simulated')
+    morphology: str = Field('', description="body variant; empty: the config's")
+    seed: int = Field(0, ge=0, description='seed of the reset pose perturbation')
+    real_time: bool = Field(
+        True, description='pace physics to the wall clock; false: as fast as possible')
+    publish_clock: bool = Field(False, description='publish /clock with the simulated time')
+    camera_rate: float = Field(
+        10.0, ge=0, le=1000, description='head camera frames per second; 0: no camera')
+    odom_frame: str = Field('odom', description='frame of the published odometry')
+    base_frame: str = Field('base', description='frame of the robot body')
+
+
+class TrainerParams(StrictModel):
+    """The trainer node's parameters (``config/trainer.yaml``): a run of ``hebb train``."""
+
+    config: str = Field('robot', description='training config name or path')
+    run_dir: str = Field('', description='run directory; empty: runs/<config>-<time>')
+    resume: bool = Field(False, description='continue the run in run_dir')
+    ray_address: str = Field('', description='Ray cluster to join; empty: a local Ray')
+    workers: int = Field(0, ge=0, le=4096, description="Ray workers; 0: the config's")
+
+
+NODE_PARAMS: dict[str, type[StrictModel]] = {
+    'controller': ControllerParams, 'sim': SimParams, 'trainer': TrainerParams}
+
+
 def package_share() -> Path:
     """Where ``config/`` and ``launch/`` live: the source tree, else the ament share dir."""
     source_root = Path(__file__).resolve().parent.parent
@@ -194,3 +273,36 @@ def load_config(name: Union[str, Path]) -> HebbConfig:
     except yaml.YAMLError as err:
         raise ConfigError(f'{path}: not valid YAML: {err}') from None
     return validate_config(data, str(path))
+
+
+def load_node_params(node: str, path: Optional[Union[str, Path]] = None) -> StrictModel:
+    """
+    Load a node's parameters from a ROS 2 parameter file, validated.
+
+    The file is the one launch files hand to the node (``node: ros__parameters:
+    {...}``); by default ``config/<node>.yaml``. Keys the file leaves out keep
+    the model's defaults.
+    """
+    model = NODE_PARAMS.get(node)
+    if model is None:
+        raise ConfigError(f'no parameters are defined for node {node!r}; known: '
+                          f'{", ".join(NODE_PARAMS)}')
+    path = Path(path) if path is not None else package_share() / 'config' / f'{node}.yaml'
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f'{path}: cannot read parameters: {err}') from None
+    try:
+        values = data[node]['ros__parameters']
+    except (KeyError, TypeError):
+        raise ConfigError(f'{path}: expected "{node}: ros__parameters: {{...}}"') from None
+    return validate_node_params(node, values or {}, str(path))
+
+
+def validate_node_params(node: str, values: dict[str, Any], source: str = '<dict>'
+                         ) -> StrictModel:
+    """Validate a node's parameter values; ConfigError names every bad key."""
+    try:
+        return NODE_PARAMS[node].model_validate(values)
+    except ValidationError as err:
+        raise ConfigError(f'{source}: invalid {node} parameters\n{_format_errors(err)}') from None
