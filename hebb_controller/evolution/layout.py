@@ -16,9 +16,12 @@
 From a genome to a coefficient file: tensors, and metadata named after the env.
 
 The observation and action names come from the env (for the ant its 28
-``calc_state`` values and 8 joints), the action scale is 1 and the offset 0
-(the network's tanh output is the env's action), and the provenance records
-the run.
+``calc_state`` values and 8 joints). For a robot with position targets the
+action scale and offset are the env's (``target = nominal + scale * y``) and
+the action bounds its joint limits, so a controller turns the network's
+output into the same joint commands; otherwise the output is the env's action
+(scale 1, offset 0). Finite observation bounds are the env's clipping range.
+The provenance records the run.
 """
 
 from typing import Any, Optional
@@ -29,6 +32,7 @@ from hebb_controller.evolution.rollout import GenomeSpec, make_env
 from hebb_controller.plasticity.coefficient_file import (CoefficientMetadata, IOLayout,
                                                          NetworkSpec)
 from hebb_controller.plasticity.genome import genome_to_layers
+import numpy as np
 import torch
 
 
@@ -49,10 +53,20 @@ def io_layout(env: gymnasium.Env, pixel: bool) -> IOLayout:
     """Name every non-image input and every action of ``env``."""
     base = env.unwrapped
     n_act = env.action_space.shape[0]
+    commands = {'action_scale': [1.0] * n_act, 'action_offset': [0.0] * n_act}
+    bounds = {}
+    if not pixel and np.isfinite(env.observation_space.low).all() \
+            and np.isfinite(env.observation_space.high).all():
+        bounds = {'observation_low': env.observation_space.low.tolist(),
+                  'observation_high': env.observation_space.high.tolist()}
     if pixel:
         observations, actions = [], ['steer', 'gas', 'brake'][:n_act]
     elif hasattr(base, 'observation_layout'):
         observations, actions = _robot_observation_names(base), list(base.joint_names)
+        low, high = base.joint_limits
+        commands = {'action_scale': base.action_scale.tolist(),
+                    'action_offset': base.nominal_pose.tolist(),
+                    'action_low': low.tolist(), 'action_high': high.tolist()}
     else:
         from hebb_controller.sim import ant
         if type(base).__name__ == 'AntBulletEnv':
@@ -60,8 +74,7 @@ def io_layout(env: gymnasium.Env, pixel: bool) -> IOLayout:
         else:
             observations = [f'obs.{i}' for i in range(env.observation_space.shape[0])]
             actions = [f'action.{i}' for i in range(n_act)]
-    return IOLayout(observation_names=observations, action_names=actions,
-                    action_scale=[1.0] * n_act, action_offset=[0.0] * n_act)
+    return IOLayout(observation_names=observations, action_names=actions, **commands, **bounds)
 
 
 def coefficient_metadata(config: HebbConfig, spec: GenomeSpec, fitness: Optional[float],
@@ -70,6 +83,7 @@ def coefficient_metadata(config: HebbConfig, spec: GenomeSpec, fitness: Optional
     env = make_env(config.env)
     try:
         layout = io_layout(env, spec.conv is not None)
+        control_step = getattr(env.unwrapped, 'control_step', None)
     finally:
         env.close()
     net = config.network
@@ -79,7 +93,7 @@ def coefficient_metadata(config: HebbConfig, spec: GenomeSpec, fitness: Optional
                             output_activation=net.output_activation,
                             init_range=net.init_range, weight_norm=net.weight_norm,
                             weight_clip=net.weight_clip),
-        conv=spec.conv, layout=layout, env_id=config.env.env_id,
+        conv=spec.conv, layout=layout, env_id=config.env.env_id, control_step=control_step,
         morphologies=list(config.es.morphologies), seed=config.es.seed, fitness=fitness,
         provenance=provenance)
 

@@ -91,19 +91,41 @@ class ConvSpec(_Strict):
 
 
 class IOLayout(_Strict):
-    """What each input means and how outputs become joint commands (``scale*y + offset``)."""
+    """
+    What each input means and how outputs become joint commands (``scale*y + offset``).
+
+    Optional bounds: the env clipped observations to ``observation_low/high``
+    in training, and its commands stayed inside ``action_low/high`` (the
+    joint limits, in command units); a controller does the same.
+    """
 
     observation_names: list[str]
     action_names: list[str]
     action_scale: list[float]
     action_offset: list[float]
+    observation_low: Optional[list[float]] = None
+    observation_high: Optional[list[float]] = None
+    action_low: Optional[list[float]] = None
+    action_high: Optional[list[float]] = None
 
     @model_validator(mode='after')
     def _check(self) -> 'IOLayout':
         n = len(self.action_names)
-        if len(self.action_scale) != n or len(self.action_offset) != n:
-            raise ValueError(f'action_scale ({len(self.action_scale)}) and action_offset '
-                             f'({len(self.action_offset)}) need one entry per action ({n})')
+        for name in ('action_scale', 'action_offset', 'action_low', 'action_high'):
+            values = getattr(self, name)
+            if values is not None and len(values) != n:
+                raise ValueError(f'{name} has {len(values)} entries; there are {n} actions')
+        for name in ('observation_low', 'observation_high'):
+            values = getattr(self, name)
+            if values is not None and len(values) != len(self.observation_names):
+                raise ValueError(f'{name} has {len(values)} entries; there are '
+                                 f'{len(self.observation_names)} observations')
+        for low, high in ((self.observation_low, self.observation_high),
+                          (self.action_low, self.action_high)):
+            if (low is None) != (high is None):
+                raise ValueError('a lower bound needs its upper bound and the reverse')
+            if low is not None and any(lo > hi for lo, hi in zip(low, high)):
+                raise ValueError('a lower bound lies above its upper bound')
         return self
 
 
@@ -116,6 +138,8 @@ class CoefficientMetadata(_Strict):
     conv: Optional[ConvSpec] = None
     layout: IOLayout
     env_id: str
+    control_step: Optional[float] = Field(
+        None, gt=0, description='seconds between control steps (and updates) in training')
     morphologies: list[str] = ['whole']
     seed: Optional[int] = None
     fitness: Optional[float] = None
