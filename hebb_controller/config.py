@@ -180,8 +180,10 @@ class ControllerParams(StrictModel):
         0.1, gt=0, description='a sensor silent this long stops plasticity and holds the pose')
     fall_tilt: float = Field(
         0.8, gt=0, le=3.2, description='roll or pitch beyond this, rad, triggers the e-stop')
-    max_weight: float = Field(
-        1e3, gt=0, description='a weight beyond this magnitude resets the weights to random')
+    max_weight_norm: float = Field(
+        1e4, gt=0, description="a layer's weight norm beyond this resets the weights to random")
+    ablation_fraction: float = Field(
+        0.5, ge=0, le=1, description='fraction of the weights ~/ablate zeroes')
     plastic: bool = Field(True, description='run the Hebbian update every tick')
     status_period: float = Field(1.0, gt=0, description='seconds between ~/status messages')
 

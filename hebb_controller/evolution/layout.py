@@ -24,11 +24,13 @@ output into the same joint commands; otherwise the output is the env's action
 The provenance records the run.
 """
 
+from pathlib import Path
 from typing import Any, Optional
 
 import gymnasium
 from hebb_controller.config import HebbConfig
 from hebb_controller.evolution.rollout import GenomeSpec, make_env
+from hebb_controller.plasticity import coefficient_file
 from hebb_controller.plasticity.coefficient_file import (CoefficientMetadata, IOLayout,
                                                          NetworkSpec)
 from hebb_controller.plasticity.genome import genome_to_layers
@@ -115,3 +117,12 @@ def coefficient_tensors(spec: GenomeSpec, genome: torch.Tensor) -> dict[str, tor
             tensors[f'conv.{k}'] = genome[offset:offset + size].reshape(w.shape[1:]).clone()
             offset += size
     return tensors
+
+
+def save_genome(path: Path, config: HebbConfig, genome: torch.Tensor,
+                fitness: Optional[float] = None,
+                provenance: Optional[dict[str, Any]] = None) -> CoefficientMetadata:
+    """Write a flat genome evolved under ``config`` as a coefficient file."""
+    spec = GenomeSpec.from_config(config)
+    metadata = coefficient_metadata(config, spec, fitness, provenance or {})
+    return coefficient_file.save(path, metadata, coefficient_tensors(spec, genome))

@@ -12,15 +12,9 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""One local Ray session for every test that needs it (ray.init costs about 2 s)."""
+"""The controller node's logic without ROS: observation, plasticity per tick, safety."""
 
-import pytest
+from hebb_controller.control.controller import (ControllerSettings, HebbianController,
+                                                Mode)
 
-
-@pytest.fixture(scope='session')
-def ray_session():
-    ray = pytest.importorskip('ray')
-    if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, logging_level='WARNING')
-    yield ray
-    ray.shutdown()
+__all__ = ['ControllerSettings', 'HebbianController', 'Mode']

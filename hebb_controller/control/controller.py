@@ -1,0 +1,348 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Lifetime plasticity on a robot, one control tick at a time, with the safety around it.
+
+:class:`HebbianController` is everything the controller node does except
+ROS: it takes sensor readings with their arrival times and, every tick,
+returns the joint commands to send (or ``None``: send nothing). Keeping it
+free of rclpy lets the whole safety logic be tested with plain numbers.
+
+Modes, in the order a robot meets them:
+
+- ``waiting``: no joint state yet; nothing is sent.
+- ``ramp``: from the first measured pose to the nominal pose in
+  ``startup_ramp_time``; the network is not run.
+- ``running``: each tick builds the observation as the env did, runs the
+  forward pass and the Hebbian update, maps outputs to joint targets
+  (``offset + scale * y``) in the command order.
+- ``hold``: a required sensor is stale: plasticity stops, the nominal (safe)
+  pose is commanded; fresh data resumes where it left off.
+- ``estop``: latched by :meth:`emergency_stop` or a fall (roll or pitch past
+  ``fall_tilt``); the safe pose is held until :meth:`release`.
+
+Before the ramp has reached the nominal pose, ``hold`` and ``estop`` keep the
+joints where they are instead of moving them.
+
+Every command goes through :class:`CommandLimiter` (joint limits, rate).
+Non-finite inputs skip the tick (counted, nothing sent); non-finite outputs or
+a layer's weight norm past ``max_weight_norm`` reset the weights to random
+(counted).
+"""
+
+from dataclasses import dataclass, field
+import enum
+from typing import Optional, Sequence, Union
+
+from hebb_controller.control.observation import ObservationBuilder, Readings
+from hebb_controller.control.safety import CommandLimiter, roll_pitch
+from hebb_controller.plasticity.coefficient_file import CoefficientFile
+from hebb_controller.plasticity.network import HebbianNetwork, StaticNetwork
+import numpy as np
+import torch
+
+# checking weight norms flushes the lazy update out of the fused kernel: not every tick
+WEIGHT_CHECK_EVERY = 25
+
+
+class Mode(str, enum.Enum):
+    """What the controller is doing; see the module docstring."""
+
+    WAITING = 'waiting'
+    RAMP = 'ramp'
+    RUNNING = 'running'
+    HOLD = 'hold'
+    ESTOP = 'estop'
+
+
+@dataclass
+class ControllerSettings:
+    """Robot-side settings; empty joint names and limits come from the coefficient file."""
+
+    joint_names: Sequence[str] = ()
+    lower_limits: Sequence[float] = ()
+    upper_limits: Sequence[float] = ()
+    max_joint_velocity: float = 6.0
+    startup_ramp_time: float = 1.0
+    sensor_timeout: float = 0.1
+    fall_tilt: float = 0.8
+    max_weight_norm: float = 1e4
+    plastic: bool = True
+    control_period: float = 0.02
+    seed: int = 0
+    device: str = 'auto'
+
+
+@dataclass
+class Counters:
+    """What went wrong, and how often: the node reports these on ~/status."""
+
+    ticks: int = 0
+    commands: int = 0
+    skipped_nonfinite: int = 0
+    weight_resets: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+class HebbianController:
+    """The controller node's logic: readings in, safe joint commands out."""
+
+    def __init__(self, coefficients: CoefficientFile, settings: ControllerSettings) -> None:
+        meta = coefficients.metadata
+        layout = meta.layout
+        self.settings = settings
+        self.observation = ObservationBuilder(layout)
+        actions = list(layout.action_names)
+        names = list(settings.joint_names) or actions
+        if sorted(names) != sorted(actions):
+            raise ValueError(f"joint_names {names} must name the file's actions {actions} "
+                             '(in any order)')
+        self.joint_names = names
+        self._order = np.array([actions.index(n) for n in names], dtype=np.intp)
+        self._scale = np.asarray(layout.action_scale)[self._order]
+        self._offset = np.asarray(layout.action_offset)[self._order]
+        if len(settings.lower_limits):
+            lower, upper = np.asarray(settings.lower_limits), np.asarray(settings.upper_limits)
+        elif layout.action_low is not None:
+            lower = np.asarray(layout.action_low)[self._order]
+            upper = np.asarray(layout.action_high)[self._order]
+        else:
+            raise ValueError('no joint limits: the coefficient file has none, so set '
+                             'joint_lower_limits and joint_upper_limits')
+        self.limiter = CommandLimiter(lower, upper, settings.max_joint_velocity)
+        self.safe_pose = np.clip(self._offset, lower, upper)
+        # every joint whose state is read: the commanded ones, then any the observation adds
+        self.state_joint_names = names + [n for n in self.observation.joint_names
+                                          if n not in names]
+        self._command_columns = np.arange(len(names))
+        self._obs_columns = np.array([self.state_joint_names.index(n)
+                                      for n in self.observation.joint_names], dtype=np.intp)
+        self.required_sensors = ['joint_states']
+        if self.observation.uses_imu:
+            self.required_sensors.append('imu')
+        if self.observation.foot_names:
+            self.required_sensors.append('contacts')
+        self.network: Union[HebbianNetwork, StaticNetwork] = coefficients.build_network(
+            device=settings.device, seed=settings.seed)
+        if isinstance(self.network, HebbianNetwork):
+            self.network.plastic = settings.plastic
+        self.conv = coefficients.build_conv(device=settings.device)
+        self.image_size = tuple(meta.conv.image_size) if meta.conv is not None else None
+        if self.conv is not None:
+            self.required_sensors.append('camera')
+        self.counters = Counters()
+        self.mode = Mode.WAITING
+        self.reason = 'no joint state yet'
+        self._resets = 0
+        self._ramp_done = False
+        self._ramp_start: Optional[tuple[float, np.ndarray]] = None
+        self._last_tick: Optional[float] = None
+        self._seen: dict[str, float] = {}
+        self._readings: dict[str, object] = {}
+        self._warm_up()
+
+    # -- sensors --------------------------------------------------------------------------
+
+    def joint_state(self, now: float, positions: np.ndarray, velocities: np.ndarray) -> None:
+        """Store positions and velocities in ``state_joint_names`` order (NaN: unknown)."""
+        self._store('joint_states', now, (np.asarray(positions, dtype=np.float64),
+                                          np.asarray(velocities, dtype=np.float64)))
+
+    def imu(self, now: float, orientation: np.ndarray, angular_velocity: np.ndarray,
+            linear_acceleration: np.ndarray) -> None:
+        """Store an IMU reading: quaternion (x, y, z, w), rad/s and m/s^2 in the body frame."""
+        self._store('imu', now, tuple(np.asarray(v, dtype=np.float64) for v in
+                                      (orientation, angular_velocity, linear_acceleration)))
+
+    def contacts(self, now: float, values: np.ndarray) -> None:
+        """Store foot contacts in ``observation.foot_names`` order."""
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (len(self.observation.foot_names),):
+            self.drop('contacts')
+            return
+        self._store('contacts', now, values)
+
+    def image(self, now: float, pixels: torch.Tensor) -> None:
+        """Store a camera image ``[3, H, W]`` in [0, 1] at the front-end's size."""
+        self._store('camera', now, pixels)
+
+    def drop(self, sensor: str) -> None:
+        """Count a message that could not be used."""
+        self.counters.dropped[sensor] = self.counters.dropped.get(sensor, 0) + 1
+
+    def _store(self, sensor: str, now: float, value: object) -> None:
+        self._seen[sensor] = now
+        self._readings[sensor] = value
+
+    def stale_sensors(self, now: float) -> list[str]:
+        """List the required sensors with no message within ``sensor_timeout``."""
+        timeout = self.settings.sensor_timeout
+        return [s for s in self.required_sensors
+                if s not in self._seen or now - self._seen[s] > timeout]
+
+    # -- commands -------------------------------------------------------------------------
+
+    def emergency_stop(self, reason: str = 'emergency stop requested') -> None:
+        """Latch the safe pose; plasticity stops until :meth:`release`."""
+        if self.mode != Mode.ESTOP:
+            self.mode, self.reason = Mode.ESTOP, reason
+
+    def release(self) -> bool:
+        """Leave the e-stop: ramp again (or go on running); False if not stopped."""
+        if self.mode != Mode.ESTOP:
+            return False
+        self._ramp_start = None
+        self.mode = Mode.RUNNING if self._ramp_done else Mode.RAMP
+        self.reason = 'released'
+        return True
+
+    def reset_plasticity(self) -> None:
+        """Start a new lifetime: fresh random weights from the next seed."""
+        self._resets += 1
+        if isinstance(self.network, HebbianNetwork):
+            self.network.reset(seed=self.settings.seed + self._resets)
+
+    def ablate(self, fraction: float) -> int:
+        """Zero a fraction of the weights now (the paper's ablation); returns how many."""
+        if not isinstance(self.network, HebbianNetwork):
+            raise ValueError('a static network has no plastic weights to ablate')
+        return self.network.ablate(fraction, seed=self.settings.seed + self._resets)
+
+    def weight_norms(self) -> list[float]:
+        """Frobenius norm of each layer's weights."""
+        if isinstance(self.network, HebbianNetwork):
+            return self.network.weight_norms()[0].tolist()
+        return [float(w.norm()) for w in self.network.weights]
+
+    @property
+    def plastic(self) -> bool:
+        """Whether the Hebbian update runs this tick."""
+        return isinstance(self.network, HebbianNetwork) and self.network.plastic \
+            and self.mode == Mode.RUNNING
+
+    def tick(self, now: float) -> Optional[np.ndarray]:
+        """Commands for this tick in ``joint_names`` order, or None to send nothing."""
+        self.counters.ticks += 1
+        period = self.settings.control_period
+        dt = period if self._last_tick is None else min(max(now - self._last_tick, 0.0),
+                                                        2 * period)
+        self._last_tick = now
+        if 'joint_states' not in self._readings:
+            return None
+        self._check_sensors(now)
+        positions = self._readings['joint_states'][0][self._command_columns]
+        if self.mode == Mode.ESTOP or self.mode == Mode.HOLD:
+            return self._send(self._hold_target(positions), dt, positions)
+        if self.mode == Mode.RAMP:
+            return self._send(self._ramp_target(now, positions), dt, positions)
+        target = self._network_target()
+        return None if target is None else self._send(target, dt, positions)
+
+    def _check_sensors(self, now: float) -> None:
+        if self.mode == Mode.WAITING:
+            self.mode, self.reason = Mode.RAMP, 'ramping to the nominal pose'
+        if self.mode == Mode.ESTOP:
+            return
+        imu = self._readings.get('imu')
+        if imu is not None and np.all(np.isfinite(imu[0])):
+            roll, pitch = roll_pitch(imu[0])
+            if max(abs(roll), abs(pitch)) > self.settings.fall_tilt:
+                self.emergency_stop(f'fall: roll {roll:.2f} rad, pitch {pitch:.2f} rad')
+                return
+        stale = self.stale_sensors(now)
+        if stale:
+            self.mode, self.reason = Mode.HOLD, f'stale sensors: {", ".join(stale)}'
+        elif self.mode == Mode.HOLD:
+            self._ramp_start = None
+            self.mode = Mode.RUNNING if self._ramp_done else Mode.RAMP
+            self.reason = 'sensors fresh again'
+
+    def _hold_target(self, positions: np.ndarray) -> np.ndarray:
+        """Hold the safe pose once the start-up ramp has reached it; before that, stay put."""
+        if self._ramp_done:
+            return self.safe_pose
+        return self.limiter.last if self.limiter.last is not None else positions
+
+    def _ramp_target(self, now: float, positions: np.ndarray) -> np.ndarray:
+        if self._ramp_start is None:
+            if not np.all(np.isfinite(positions)):
+                return positions   # refused by _send: nothing to ramp from
+            self._ramp_start = (now, positions.copy())
+        start_time, start = self._ramp_start
+        duration = self.settings.startup_ramp_time
+        progress = 1.0 if duration <= 0 else min(1.0, (now - start_time) / duration)
+        if progress >= 1.0:
+            self._ramp_done = True
+            self.mode, self.reason = Mode.RUNNING, 'running'
+        return start + (self.safe_pose - start) * progress
+
+    def _network_target(self) -> Optional[np.ndarray]:
+        positions, velocities = self._readings['joint_states']
+        imu = self._readings.get('imu') or (None, None, None)
+        readings = Readings(positions[self._obs_columns], velocities[self._obs_columns],
+                            imu[0], imu[1], imu[2], self._readings.get('contacts'))
+        obs = self.observation.build(readings)
+        if not np.all(np.isfinite(obs)):
+            self.counters.skipped_nonfinite += 1
+            return None
+        x = torch.from_numpy(obs[None])
+        if self.conv is not None:
+            pixels = self._readings['camera']
+            if not torch.isfinite(pixels).all():
+                self.counters.skipped_nonfinite += 1
+                return None
+            features = self.conv.forward(pixels[None].to(self.conv.device))
+            x = torch.cat([features.cpu(), x], dim=1)
+        y = self.network.forward(x)[0].cpu().numpy().astype(np.float64)
+        if isinstance(self.network, HebbianNetwork):
+            self.network.update()
+            if not np.all(np.isfinite(y)) or (self.counters.ticks % WEIGHT_CHECK_EVERY == 0
+                                              and self._weights_diverged()):
+                self.counters.weight_resets += 1
+                self.reset_plasticity()
+                return None
+        if not np.all(np.isfinite(y)):
+            self.counters.skipped_nonfinite += 1
+            return None
+        return self._offset + self._scale * y[self._order]
+
+    def _weights_diverged(self) -> bool:
+        norms = self.network.weight_norms()
+        return bool(not torch.isfinite(norms).all()
+                    or norms.max() > self.settings.max_weight_norm)
+
+    def _send(self, target: np.ndarray, dt: float, positions: np.ndarray
+              ) -> Optional[np.ndarray]:
+        if not np.all(np.isfinite(target)):
+            self.counters.skipped_nonfinite += 1
+            return None
+        if self.limiter.last is None:
+            if not np.all(np.isfinite(positions)):
+                self.counters.skipped_nonfinite += 1
+                return None
+            self.limiter.start_from(positions)
+        self.counters.commands += 1
+        return self.limiter(target, dt)
+
+    def _warm_up(self) -> None:
+        """Run the network once so the first real tick pays no first-call costs."""
+        x = torch.zeros(1, self.network.n_inputs)
+        if self.conv is not None:
+            self.conv.forward(torch.zeros(1, 3, *self.image_size, device=self.conv.device))
+        self.network.forward(x)
+        if isinstance(self.network, HebbianNetwork):
+            self.network.update()
+            self.network.forward(x)
+            self.network.reset(seed=self.settings.seed)

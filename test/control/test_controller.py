@@ -1,0 +1,210 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The controller's logic without ROS: observation, modes, limits, plasticity per tick."""
+
+from hebb_controller.config import load_config
+from hebb_controller.control import ControllerSettings, HebbianController, Mode
+from hebb_controller.control.observation import ObservationBuilder, Readings
+from hebb_controller.evolution.layout import save_genome
+from hebb_controller.evolution.rollout import GenomeSpec
+from hebb_controller.plasticity import coefficient_file
+from hebb_controller.sim import make_env, ROBOT_ID
+import numpy as np
+import pytest
+import torch
+
+DT = 0.02
+
+
+@pytest.fixture()
+def loaded(robot_coefficients):
+    return coefficient_file.load(robot_coefficients)
+
+
+def feed(core, t, q, qd=None, quaternion=(0.0, 0.0, 0.0, 1.0)):
+    core.joint_state(t, q, np.zeros(len(q)) if qd is None else qd)
+    core.imu(t, np.array(quaternion), np.zeros(3), np.array([0.0, 0.0, 9.81]))
+    core.contacts(t, np.ones(4))
+
+
+def run(core, q, steps, start=0.0):
+    commands = []
+    for k in range(steps):
+        t = start + k * DT
+        feed(core, t, q)
+        commands.append(core.tick(t))
+    return commands
+
+
+def test_observation_is_built_exactly_as_the_env_built_it(loaded):
+    env = make_env(ROBOT_ID)
+    builder = ObservationBuilder(loaded.metadata.layout)
+    obs, _ = env.reset(seed=3)
+    for _ in range(30):
+        n = len(builder.joint_names)
+        readings = Readings(obs[:n], obs[n:2 * n], obs[24:28], obs[28:31], obs[31:34], obs[34:])
+        np.testing.assert_array_equal(builder.build(readings), obs)
+        obs, *_ = env.step(env.action_space.sample())
+    env.close()
+    assert builder.joint_names == list(env.unwrapped.joint_names)
+    assert builder.foot_names == list(env.unwrapped.foot_names) and builder.uses_imu
+
+
+def test_a_file_whose_inputs_no_sensor_gives_is_refused(tmp_path):
+    config = load_config('ant')
+    path = tmp_path / 'ant.safetensors'
+    save_genome(path, config, torch.zeros(GenomeSpec.from_config(config).size))
+    with pytest.raises(ValueError, match='no robot sensor provides the inputs'):
+        HebbianController(coefficient_file.load(path), ControllerSettings())
+
+
+def test_ramps_from_the_measured_pose_to_nominal_then_runs_the_network(loaded):
+    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.5))
+    assert core.tick(0.0) is None and core.mode == Mode.WAITING, 'no joint state: send nothing'
+    nominal = np.array(loaded.metadata.layout.action_offset)
+    measured = nominal + 0.05
+    commands = run(core, measured, 40)
+    np.testing.assert_allclose(commands[0], measured)
+    distance = np.abs(np.array(commands[:26]) - nominal).max(axis=1)
+    assert np.all(np.diff(distance) < 0), 'the ramp approaches the nominal pose steadily'
+    np.testing.assert_allclose(commands[25], nominal, atol=1e-9)
+    assert core.mode == Mode.RUNNING and core.plastic
+    assert not np.allclose(commands[-1], nominal), 'the network moves the joints'
+    before = core.weight_norms()
+    run(core, measured, 10, start=1.0)
+    assert core.weight_norms() != before, 'weights change every tick'
+
+
+def test_every_command_respects_limits_and_rate_whatever_the_input(loaded):
+    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.1,
+                                                        max_joint_velocity=3.0))
+    low, high = core.limiter.lower, core.limiter.upper
+    rng = np.random.default_rng(0)
+    last = None
+    for k in range(400):
+        t = k * DT
+        q = rng.normal(0, 5, 12)
+        q[rng.random(12) < 0.05] = rng.choice([np.nan, np.inf, -np.inf])
+        feed(core, t, q, rng.normal(0, 100, 12), rng.normal(0, 1, 4))
+        if k % 50 == 10:
+            core.release()
+        command = core.tick(t)
+        if command is None:
+            continue
+        assert np.all(np.isfinite(command)) and np.all(command >= low) and np.all(command <= high)
+        if last is not None:
+            assert np.all(np.abs(command - last) <= 3.0 * 2 * DT + 1e-9)
+        last = command
+    assert core.counters.skipped_nonfinite > 0
+
+
+def test_nonfinite_input_skips_the_tick(loaded):
+    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0))
+    nominal = np.array(loaded.metadata.layout.action_offset)
+    run(core, nominal, 3)
+    assert core.mode == Mode.RUNNING
+    q = nominal.copy()
+    q[4] = np.nan
+    feed(core, 1.0, q)
+    assert core.tick(1.0) is None and core.counters.skipped_nonfinite == 1
+
+
+def test_stale_sensor_holds_the_safe_pose_and_fresh_data_resumes(loaded):
+    settings = ControllerSettings(startup_ramp_time=0.0, sensor_timeout=0.05)
+    core = HebbianController(loaded, settings)
+    nominal = np.array(loaded.metadata.layout.action_offset)
+    run(core, nominal, 20)
+    assert core.mode == Mode.RUNNING
+    t = 20 * DT
+    core.joint_state(t, nominal, np.zeros(12))
+    core.contacts(t, np.ones(4))      # the IMU goes silent
+    commands = [core.tick(t + k * DT) for k in range(1, 30)]
+    assert core.mode == Mode.HOLD and 'imu' in core.reason and not core.plastic
+    np.testing.assert_allclose(commands[-1], core.safe_pose)
+    run(core, nominal, 2, start=t + 30 * DT)
+    assert core.mode == Mode.RUNNING
+
+
+def test_estop_latches_and_release_resumes(loaded):
+    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0))
+    nominal = np.array(loaded.metadata.layout.action_offset)
+    run(core, nominal, 5)
+    core.emergency_stop()
+    commands = run(core, nominal, 100, start=1.0)
+    assert core.mode == Mode.ESTOP and not core.plastic
+    np.testing.assert_allclose(commands[-1], core.safe_pose)
+    assert core.release() and core.mode == Mode.RUNNING
+    assert not core.release(), 'nothing to release twice'
+
+
+def test_a_fall_triggers_the_estop(loaded):
+    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0, fall_tilt=0.8))
+    nominal = np.array(loaded.metadata.layout.action_offset)
+    run(core, nominal, 5)
+    roll = 1.0   # rad, about x
+    feed(core, 1.0, nominal, quaternion=(np.sin(roll / 2), 0.0, 0.0, np.cos(roll / 2)))
+    core.tick(1.0)
+    assert core.mode == Mode.ESTOP and 'fall' in core.reason
+
+
+def test_reset_gives_new_random_weights_and_ablate_zeroes_some(loaded):
+    core = HebbianController(loaded, ControllerSettings())
+    before = [w.clone() for w in core.network.weights]
+    core.reset_plasticity()
+    after = core.network.weights
+    assert all(not torch.equal(a, b) for a, b in zip(before, after))
+    assert all(w.abs().max() <= 0.1 for w in after), 'fresh uniform [-0.1, 0.1] weights'
+    zeroed = core.ablate(0.5)
+    total = sum(w.numel() for w in after)
+    assert 0.4 * total < zeroed < 0.6 * total
+
+
+def test_diverging_weights_are_reset(loaded):
+    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0,
+                                                        max_weight_norm=50.0))
+    nominal = np.array(loaded.metadata.layout.action_offset)
+    run(core, nominal, 2)
+    core.network.set_weights([w * 1e4 for w in core.network.weights])
+    run(core, nominal, 30, start=1.0)
+    assert core.counters.weight_resets >= 1
+    assert max(core.weight_norms()) < 50.0
+
+
+def test_commands_follow_the_requested_joint_order(loaded):
+    actions = list(loaded.metadata.layout.action_names)
+    order = actions[::-1]
+    plain = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0))
+    reordered = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0,
+                                                             joint_names=order))
+    nominal = np.array(loaded.metadata.layout.action_offset)
+    a = run(plain, nominal, 10)[-1]
+    b = run(reordered, nominal[::-1], 10)[-1]
+    np.testing.assert_allclose(b, a[::-1])
+    with pytest.raises(ValueError, match='must name'):
+        HebbianController(loaded, ControllerSettings(joint_names=actions[:-1] + ['other']))
+
+
+def test_a_static_network_runs_without_plasticity(tmp_path):
+    config = load_config('robot')
+    config = config.model_copy(update={'es': config.es.model_copy(update={'genome': 'static'})})
+    path = tmp_path / 'static.safetensors'
+    save_genome(path, config, torch.randn(GenomeSpec.from_config(config).size) * 0.1)
+    core = HebbianController(coefficient_file.load(path), ControllerSettings(
+        startup_ramp_time=0.0))
+    nominal = np.array(core.safe_pose)
+    commands = run(core, nominal, 5)
+    assert core.mode == Mode.RUNNING and not core.plastic and commands[-1] is not None
+    with pytest.raises(ValueError, match='static'):
+        core.ablate(0.5)
