@@ -38,15 +38,14 @@ import math
 from pathlib import Path
 import sys
 import time
-from typing import Optional
+from typing import Callable, Optional
 
-from hebb_controller.config import HebbConfig, load_config, validate_config
+from hebb_controller.config import ConfigError, HebbConfig, load_config, validate_config
 from hebb_controller.evolution.checkpoint import load_latest, save_checkpoint
 from hebb_controller.evolution.distributed import RayEvaluator
 from hebb_controller.evolution.es import EvolutionStrategy, perturbed
-from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors
+from hebb_controller.evolution.layout import save_genome
 from hebb_controller.evolution.rollout import GenomeSpec
-from hebb_controller.plasticity import coefficient_file
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -94,19 +93,53 @@ def _append_metrics(path: Path, row: dict) -> None:
         f.flush()
 
 
-def _save_coefficients(path: Path, config: HebbConfig, spec: GenomeSpec,
-                       genome: torch.Tensor, fitness: Optional[float], what: str,
-                       generation: int) -> None:
-    metadata = coefficient_metadata(config, spec, fitness, {
+def _save_coefficients(path: Path, config: HebbConfig, genome: torch.Tensor,
+                       fitness: Optional[float], what: str, generation: int) -> None:
+    save_genome(path, config, genome, fitness, {
         'source': 'hebb train', 'individual': what, 'generation': generation,
         'config': config.model_dump(mode='json')})
-    coefficient_file.save(path, metadata, coefficient_tensors(spec, genome))
+
+
+def resolve_run(config: Optional[str], run_dir: Optional[str],
+                resume: bool = False) -> tuple[HebbConfig, Path]:
+    """
+    Return the config and run directory of a new run, or of the run in ``run_dir`` to resume.
+
+    A new run loads ``config`` (name or path) and, without ``run_dir``, gets
+    ``runs/<config stem>-<time>``; a resumed run reads the config it saved.
+    Raises ConfigError saying what is missing or wrong.
+    """
+    if resume:
+        if not run_dir:
+            raise ConfigError('resuming needs run_dir, the run directory to continue')
+        path = Path(run_dir) / CONFIG_FILE
+        if not path.is_file():
+            raise ConfigError(f'{run_dir} is not a run directory (no {CONFIG_FILE})')
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as err:
+            raise ConfigError(f'{path}: not valid YAML: {err}') from None
+        return validate_config(data, str(path)), Path(run_dir)
+    if not config:
+        raise ConfigError('a config name or path is required')
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    return load_config(config), Path(run_dir or f'runs/{Path(config).stem}-{stamp}')
 
 
 def train(config: HebbConfig, run_dir: Path, resume: bool = False,
           ray_address: Optional[str] = None, workers: Optional[int] = None,
-          progress: bool = True) -> Path:
-    """Run (or continue) evolution into ``run_dir``; returns it."""
+          progress: bool = True, on_generation: Optional[Callable[[dict], None]] = None,
+          should_stop: Optional[Callable[[], bool]] = None) -> Path:
+    """
+    Run (or continue) evolution into ``run_dir``; returns it.
+
+    The hooks let a caller that is not a terminal (the ``trainer`` node) follow
+    and end a run; both run in the calling thread, after a generation's
+    checkpoint is on disk. ``on_generation(row)`` gets that generation's
+    metrics row (the values written to metrics.csv) plus ``run_dir``; when
+    ``should_stop()`` then returns True, training returns early, and
+    ``resume=True`` later continues from the next generation as if never stopped.
+    """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     spec = GenomeSpec.from_config(config)
@@ -139,10 +172,10 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
             if fitness[top] > best['fitness']:
                 best = {'fitness': float(fitness[top]), 'generation': generation,
                         'genome': perturbed(es.centre, es.sigma, es.seed, generation, [top])[0]}
-                _save_coefficients(run_dir / BEST_FILE, config, spec, best['genome'],
+                _save_coefficients(run_dir / BEST_FILE, config, best['genome'],
                                    best['fitness'], f'best individual ({top})', generation)
             stats = es.tell(fitness)
-            _save_coefficients(run_dir / CENTRE_FILE, config, spec, es.centre, None,
+            _save_coefficients(run_dir / CENTRE_FILE, config, es.centre, None,
                                'centre', generation)
             seconds = time.perf_counter() - start
             env_steps_total += steps
@@ -153,7 +186,8 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
                    'sigma': stats.sigma, 'step_norm': stats.step_norm,
                    'centre_rms': float(es.centre.square().mean().sqrt()), 'env_steps': steps,
                    'seconds': round(seconds, 3), 'env_steps_per_s': round(steps / seconds, 1)}
-            _append_metrics(metrics_path, {k: row[k] for k in METRICS})
+            row = {k: row[k] for k in METRICS}
+            _append_metrics(metrics_path, row)
             save_checkpoint(run_dir, {
                 'es': es.state(), 'best_fitness': best['fitness'],
                 'best_generation': best['generation'], 'env_steps': env_steps_total,
@@ -161,6 +195,10 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
             bar.set_postfix(best=f'{fitness.max():.1f}', mean=f'{fitness.mean():.1f}',
                             steps_s=f'{steps / seconds:.0f}')
             bar.update(1)
+            if on_generation is not None:
+                on_generation({**row, 'run_dir': run_dir})
+            if should_stop is not None and should_stop():
+                break
     finally:
         bar.close()
         evaluator.close()
@@ -169,24 +207,17 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.resume:
-        if args.config:
-            print('hebb train: give either CONFIG or --resume RUN_DIR, not both',
-                  file=sys.stderr)
-            return 2
-        run_dir = Path(args.resume)
-        path = run_dir / CONFIG_FILE
-        if not path.is_file():
-            print(f'hebb train: {run_dir} is not a run directory (no {CONFIG_FILE})',
-                  file=sys.stderr)
-            return 2
-        config = validate_config(yaml.safe_load(path.read_text()), str(path))
-    elif args.config:
-        config = load_config(args.config)
-        stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-        run_dir = Path(args.run_dir or f'runs/{Path(args.config).stem}-{stamp}')
-    else:
+    if args.resume and args.config:
+        print('hebb train: give either CONFIG or --resume RUN_DIR, not both', file=sys.stderr)
+        return 2
+    if not args.resume and not args.config:
         build_parser().error('CONFIG or --resume RUN_DIR is required')
+    try:
+        config, run_dir = resolve_run(args.config, args.resume or args.run_dir,
+                                      resume=bool(args.resume))
+    except ConfigError as err:
+        print(f'hebb train: {err}', file=sys.stderr)
+        return 2
     train(config, run_dir, resume=bool(args.resume), ray_address=args.ray_address,
           workers=args.workers, progress=not args.no_progress)
     print(f'run directory: {run_dir}')

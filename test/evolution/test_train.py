@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Training end to end on Ray: outputs, worker-count independence, resume, bad checkpoints."""
+"""Training end to end on Ray: outputs, worker-count independence, resume, stop, corruption."""
 
 import csv
 import os
@@ -24,7 +24,7 @@ import time
 
 from hebb_controller.config import load_config, validate_config
 from hebb_controller.evolution import checkpoint
-from hebb_controller.evolution.train import train
+from hebb_controller.evolution.train import METRICS, train
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork
 import pytest
 import yaml
@@ -74,6 +74,22 @@ def test_smoke_run_writes_every_output(straight_run):
 
 def test_two_workers_give_the_same_result(straight_run, tmp_path):
     run = train(smoke(), tmp_path, workers=2, progress=False)
+    assert metrics(run) == metrics(straight_run)
+    assert centre(run)[1].equal(centre(straight_run)[1])
+
+
+def test_should_stop_ends_after_the_generation_and_resume_continues_exactly(straight_run,
+                                                                            tmp_path):
+    rows = []
+    run = train(smoke(), tmp_path, progress=False, on_generation=rows.append,
+                should_stop=lambda: bool(rows))
+    assert [row['generation'] for row in rows] == [0]
+    assert set(rows[0]) == set(METRICS) | {'run_dir'} and rows[0]['run_dir'] == run
+    assert [float(v) for v in metrics(run)[0].values()] == [
+        float(rows[0][k]) for k in METRICS if k not in TIMING]
+    state, _ = centre(run)
+    assert state['es']['generation'] == 1, 'the stopped generation has its checkpoint'
+    train(smoke(), run, resume=True, progress=False)
     assert metrics(run) == metrics(straight_run)
     assert centre(run)[1].equal(centre(straight_run)[1])
 
