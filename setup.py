@@ -27,6 +27,7 @@ setup(
         ('share/' + package_name, ['package.xml']),
         ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
         ('share/' + package_name + '/config', glob('config/*.yaml')),
+        ('share/' + package_name + '/coefficients', glob('coefficients/*.safetensors')),
     ],
     python_requires='>=3.10',
     install_requires=[
@@ -42,6 +43,7 @@ setup(
         'ray',
         'matplotlib',
         'tqdm',
+        'mcap',
     ],
     extras_require={
         'test': ['pytest', 'evotorch'],
@@ -54,6 +56,8 @@ setup(
     entry_points={
         'console_scripts': [
             'hebb = hebb_controller.cli:main',
+            'controller = hebb_controller.ros.controller_node:main',
+            'trainer = hebb_controller.ros.trainer_node:main',
         ],
     },
 )
