@@ -35,7 +35,10 @@ frame, the primitives well under 1 ms; ``render_mode='human'`` shows the meshes.
 Control: 12 actions in [-1, 1] are joint position targets,
 ``nominal_pose + action_scale * action`` clipped to the URDF limits, with the
 nominal standing pose (hip, thigh, knee) = (0, 0.9, -1.8) rad and the scale
-(0.4, 0.8, 0.8) rad, so every target already lies inside the limits. PyBullet's
+0.25 rad on every joint, so every target already lies inside the limits. The
+scale is legged_gym's for the A1; at the earlier (0.4, 0.8, 0.8) rad, random
+networks tipped the robot over within 10 to 30 control steps, too soon for ES
+to tell one from another; at 0.25 they last 40 to 100 and some walk. PyBullet's
 POSITION_CONTROL tracks them with position gain 0.3, velocity gain 1.0 and the
 URDF effort limit as the force. One control step is 0.02 s (50 Hz) of physics
 substeps of about 0.004 s.
@@ -77,7 +80,7 @@ JOINT_NAMES = tuple(f'{leg}_{part}_joint' for leg in LEG_PREFIXES
                     for part in ('hip', 'upper', 'lower'))
 FOOT_NAMES = tuple(f'{leg}_toe' for leg in LEG_PREFIXES)
 NOMINAL_POSE = np.tile([0.0, 0.9, -1.8], 4)
-ACTION_SCALE = np.tile([0.4, 0.8, 0.8], 4)
+ACTION_SCALE = np.full(12, 0.25)
 
 CONTROL_STEP = 0.02
 PHYSICS_STEP = 0.004
@@ -125,7 +128,10 @@ class RobotQuadrupedEnv(gymnasium.Env):
 
     Attributes the ROS layer maps messages onto: ``joint_names``,
     ``foot_names``, ``observation_layout``, ``joint_limits``, ``nominal_pose``,
-    ``action_scale`` and ``action_to_targets``. ``client_id`` is the PyBullet
+    ``action_scale`` and ``action_to_targets``. A robot driver steps it with
+    joint position targets (:meth:`step_targets`) and reads what a real robot
+    reports beyond the observation through :meth:`joint_torques`,
+    :meth:`base_pose` and :meth:`base_velocity`. ``client_id`` is the PyBullet
     client, for callers that query the model directly.
     """
 
@@ -236,7 +242,11 @@ class RobotQuadrupedEnv(gymnasium.Env):
     def action_to_targets(self, action: np.ndarray) -> np.ndarray:
         """Joint position targets (rad) for actions in [-1, 1], inside the joint limits."""
         a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
-        targets = np.clip(NOMINAL_POSE + ACTION_SCALE * a, *self.joint_limits)
+        return self._clip_targets(NOMINAL_POSE + ACTION_SCALE * a)
+
+    def _clip_targets(self, targets: np.ndarray) -> np.ndarray:
+        # inside the joint limits; a locked joint of a damaged body stays at the nominal pose
+        targets = np.clip(targets, *self.joint_limits)
         targets[self._locked] = NOMINAL_POSE[self._locked]
         return targets
 
@@ -282,9 +292,35 @@ class RobotQuadrupedEnv(gymnasium.Env):
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Advance one control step; reward is progress along +x minus small costs."""
         a = np.asarray(action, dtype=np.float64)
+        return self._step(self.action_to_targets(a + self._action_noise()))
+
+    def step_targets(self, targets: np.ndarray
+                     ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """
+        Advance one control step tracking joint position targets (rad, ``joint_names`` order).
+
+        What a robot driver does with a position command: the targets are
+        clipped to ``joint_limits`` (a locked joint stays at the nominal pose);
+        action noise (``action_noise_std`` times ``action_scale``, in rad),
+        pushes, reward and termination are those of :meth:`step`, so
+        ``step_targets(action_to_targets(a))`` is ``step(a)``. Raises
+        ValueError for a wrong number of targets or a non-finite one.
+        """
+        t = np.asarray(targets, dtype=np.float64)
+        if t.shape != NOMINAL_POSE.shape or not np.all(np.isfinite(t)):
+            raise ValueError(f'expected {NOMINAL_POSE.size} finite joint targets, got '
+                             f'{t.tolist()}')
+        return self._step(self._clip_targets(t + ACTION_SCALE * self._action_noise()))
+
+    def _action_noise(self) -> np.ndarray:
+        # in action units; draws from np_random only when noise is on, as reset seeds it
         if self.action_noise_std > 0:
-            a = a + self.np_random.normal(0.0, self.action_noise_std, a.shape)
-        self._command(self.action_to_targets(a))
+            return self.np_random.normal(0.0, self.action_noise_std, NOMINAL_POSE.shape)
+        return np.zeros(NOMINAL_POSE.shape)
+
+    def _step(self, targets: np.ndarray
+              ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._command(targets)
         self._steps += 1
         cid = self.client_id
         if self.push_force > 0 and self.push_interval > 0 \
@@ -340,6 +376,39 @@ class RobotQuadrupedEnv(gymnasium.Env):
     def _info(self, progress: float, energy: float, posture: float) -> dict[str, Any]:
         return {'x_position': self._x, 'distance': self._x - self._x0, 'steps': self._steps,
                 'forward_reward': progress, 'energy_cost': energy, 'posture_cost': posture}
+
+    # --- state a robot reports besides the observation -------------------------------------
+
+    def split_observation(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        """Split an observation into its ``observation_layout`` sections, by name (views)."""
+        bounds = np.cumsum([0] + [size for _, size in self.observation_layout])
+        return {name: obs[..., start:stop] for (name, _), start, stop
+                in zip(self.observation_layout, bounds[:-1], bounds[1:])}
+
+    def joint_torques(self) -> np.ndarray:
+        """Motor torques (N m) applied in the last physics substep, in ``joint_names`` order."""
+        states = pybullet.getJointStates(self._robot, self._joints,
+                                         physicsClientId=self.client_id)
+        return np.array([s[3] for s in states])
+
+    def base_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """Trunk position (m) and orientation quaternion (x, y, z, w) in the world frame."""
+        pos, orn = pybullet.getBasePositionAndOrientation(self._robot,
+                                                          physicsClientId=self.client_id)
+        return np.array(pos), np.array(orn)
+
+    def base_velocity(self) -> tuple[np.ndarray, np.ndarray]:
+        """
+        Trunk linear (m/s) and angular (rad/s) velocity in the base frame.
+
+        The frame of an odometry twist (nav_msgs/Odometry gives it in the child
+        frame) and of the IMU's angular velocity; noise-free, unlike the observation.
+        """
+        cid = self.client_id
+        _, orn = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
+        lin_vel, ang_vel = pybullet.getBaseVelocity(self._robot, physicsClientId=cid)
+        rot = np.array(pybullet.getMatrixFromQuaternion(orn, physicsClientId=cid)).reshape(3, 3)
+        return rot.T @ np.array(lin_vel), rot.T @ np.array(ang_vel)
 
     # --- camera --------------------------------------------------------------------------
 

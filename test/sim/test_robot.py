@@ -33,8 +33,8 @@ def trot(step: int) -> np.ndarray:
     """Open-loop trot that walks the whole A1 forward about 0.3 m/s."""
     phase = -2 * np.pi * 2.0 * step * 0.02 + np.pi * np.array([0, 1, 1, 0])
     action = np.zeros(12, np.float32)
-    action[1::3] = 0.25 * np.sin(phase)
-    action[2::3] = -0.5 * np.maximum(0.0, np.cos(phase))
+    action[1::3] = 0.8 * np.sin(phase)                    # thigh +-0.2 rad
+    action[2::3] = -np.maximum(0.0, np.cos(phase))        # knee up to 0.25 rad
     return action
 
 
@@ -168,6 +168,59 @@ def test_raw_step_is_the_physics_of_step():
     np.testing.assert_array_equal(obs[:12], np.float32([s[0] for s in raw_states]))
     stepped.close()
     raw.close()
+
+
+def test_step_targets_is_step_of_the_action_targets():
+    rng = np.random.default_rng(2)
+    actions = rng.uniform(-1, 1, (30, 12)).astype(np.float32)
+    for morphology in ('whole', 'locked_joint_left_front_hip'):
+        env = RobotQuadrupedEnv(morphology=morphology, obs_noise_std=0.01, push_force=20.0,
+                                push_interval=5)
+        runs = []
+        for by_targets in (False, True):
+            obs, _ = env.reset(seed=5)
+            trajectory = [obs]
+            for a in actions:
+                obs, reward, terminated, truncated, info = \
+                    env.step_targets(env.action_to_targets(a)) if by_targets else env.step(a)
+                trajectory.append(np.append(obs, [reward, terminated, info['distance']]))
+            runs.append(np.array(trajectory[1:]))
+        np.testing.assert_array_equal(runs[0], runs[1])
+        # targets beyond the limits are clipped to them; a locked joint stays at nominal
+        lower, upper = env.joint_limits
+        clipped = upper.copy()
+        clipped[env._locked] = env.nominal_pose[env._locked]
+        assert np.any(env._locked) == (morphology != 'whole')
+        outcomes = []
+        for targets in (np.full(12, 10.0), clipped):
+            env.reset(seed=5)
+            outcomes.append(env.step_targets(targets)[0])
+        np.testing.assert_array_equal(outcomes[0], outcomes[1])
+        for bad in (np.zeros(11), np.full(12, np.nan)):
+            with pytest.raises(ValueError, match='12 finite joint targets'):
+                env.step_targets(bad)
+        env.close()
+
+
+def test_state_accessors_report_the_robot_standing(env):
+    obs, _ = env.reset(seed=0)
+    for _ in range(20):
+        obs, *_ = env.step_targets(env.nominal_pose)
+    parts = env.split_observation(obs)
+    assert list(parts) == [name for name, _ in env.observation_layout]
+    for name, size in env.observation_layout:
+        np.testing.assert_array_equal(parts[name], sections(env, obs)[name])
+        assert parts[name].shape == (size,)
+    position, orientation = env.base_pose()
+    assert 0.2 < position[2] < 0.3
+    np.testing.assert_allclose(orientation, parts['imu_orientation'], atol=1e-6)
+    linear, angular = env.base_velocity()
+    np.testing.assert_allclose(linear, 0.0, atol=0.05)
+    np.testing.assert_allclose(angular, parts['imu_angular_velocity'], atol=1e-5)
+    torques = env.joint_torques()
+    assert torques.shape == (12,) and np.all(np.abs(torques) <= env.joint_forces + 1e-9)
+    knees = [env.joint_names.index(f'{leg}_lower_joint') for leg in ('FR', 'FL', 'RR', 'RL')]
+    assert np.all(np.abs(torques[knees]) > 0.5)   # the knees carry the body
 
 
 def test_morphology_names_match_the_ant():
