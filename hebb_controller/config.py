@@ -181,7 +181,7 @@ class ControllerParams(StrictModel):
     fall_tilt: float = Field(
         0.8, gt=0, le=3.2, description='roll or pitch beyond this, rad, triggers the e-stop')
     max_weight_norm: float = Field(
-        1e4, gt=0, description="a layer's weight norm beyond this resets the weights to random")
+        1e6, gt=0, description="a layer's weight norm beyond this resets the weights to random")
     ablation_fraction: float = Field(
         0.5, ge=0, le=1, description='fraction of the weights ~/ablate zeroes')
     plastic: bool = Field(True, description='run the Hebbian update every tick')

@@ -14,7 +14,6 @@
 
 """The controller node's logic without ROS: observation, plasticity per tick, safety."""
 
-from hebb_controller.control.controller import (ControllerSettings, HebbianController,
-                                                Mode)
+from hebb_controller.control.controller import HebbianController, Mode
 
-__all__ = ['ControllerSettings', 'HebbianController', 'Mode']
+__all__ = ['HebbianController', 'Mode']

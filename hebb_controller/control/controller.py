@@ -44,8 +44,9 @@ a layer's weight norm past ``max_weight_norm`` reset the weights to random
 
 from dataclasses import dataclass, field
 import enum
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
+from hebb_controller.config import ControllerParams
 from hebb_controller.control.observation import ObservationBuilder, Readings
 from hebb_controller.control.safety import CommandLimiter, roll_pitch
 from hebb_controller.plasticity.coefficient_file import CoefficientFile
@@ -68,24 +69,6 @@ class Mode(str, enum.Enum):
 
 
 @dataclass
-class ControllerSettings:
-    """Robot-side settings; empty joint names and limits come from the coefficient file."""
-
-    joint_names: Sequence[str] = ()
-    lower_limits: Sequence[float] = ()
-    upper_limits: Sequence[float] = ()
-    max_joint_velocity: float = 6.0
-    startup_ramp_time: float = 1.0
-    sensor_timeout: float = 0.1
-    fall_tilt: float = 0.8
-    max_weight_norm: float = 1e4
-    plastic: bool = True
-    control_period: float = 0.02
-    seed: int = 0
-    device: str = 'auto'
-
-
-@dataclass
 class Counters:
     """What went wrong, and how often: the node reports these on ~/status."""
 
@@ -97,12 +80,19 @@ class Counters:
 
 
 class HebbianController:
-    """The controller node's logic: readings in, safe joint commands out."""
+    """
+    The controller node's logic: readings in, safe joint commands out.
 
-    def __init__(self, coefficients: CoefficientFile, settings: ControllerSettings) -> None:
+    ``settings`` are the node's parameters (their defaults are
+    ``config/controller.yaml``'s); ``control_period`` is the tick period.
+    """
+
+    def __init__(self, coefficients: CoefficientFile, settings: ControllerParams,
+                 control_period: float) -> None:
         meta = coefficients.metadata
         layout = meta.layout
         self.settings = settings
+        self.control_period = float(control_period)
         self.observation = ObservationBuilder(layout)
         actions = list(layout.action_names)
         names = list(settings.joint_names) or actions
@@ -113,8 +103,9 @@ class HebbianController:
         self._order = np.array([actions.index(n) for n in names], dtype=np.intp)
         self._scale = np.asarray(layout.action_scale)[self._order]
         self._offset = np.asarray(layout.action_offset)[self._order]
-        if len(settings.lower_limits):
-            lower, upper = np.asarray(settings.lower_limits), np.asarray(settings.upper_limits)
+        if settings.joint_lower_limits and settings.joint_upper_limits:
+            lower = np.asarray(settings.joint_lower_limits)
+            upper = np.asarray(settings.joint_upper_limits)
         elif layout.action_low is not None:
             lower = np.asarray(layout.action_low)[self._order]
             upper = np.asarray(layout.action_high)[self._order]
@@ -235,7 +226,7 @@ class HebbianController:
     def tick(self, now: float) -> Optional[np.ndarray]:
         """Commands for this tick in ``joint_names`` order, or None to send nothing."""
         self.counters.ticks += 1
-        period = self.settings.control_period
+        period = self.control_period
         dt = period if self._last_tick is None else min(max(now - self._last_tick, 0.0),
                                                         2 * period)
         self._last_tick = now

@@ -32,7 +32,7 @@ from typing import Any, Optional
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from hebb_controller.config import ConfigError, ControllerParams, load_node_params, \
     package_share
-from hebb_controller.control import ControllerSettings, HebbianController, Mode
+from hebb_controller.control import HebbianController, Mode
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.ros.conversions import commands_to_message, image_to_input, \
     JointStateMapper, MessageError
@@ -79,13 +79,7 @@ class ControllerNode(Node):
                                                 if loaded.metadata.control_step else 0.0)
             if rate <= 0:
                 raise StartupError(f'{path} records no control step; set control_rate')
-            p = self.params
-            self.core = HebbianController(loaded, ControllerSettings(
-                joint_names=p.joint_names, lower_limits=p.joint_lower_limits,
-                upper_limits=p.joint_upper_limits, max_joint_velocity=p.max_joint_velocity,
-                startup_ramp_time=p.startup_ramp_time, sensor_timeout=p.sensor_timeout,
-                fall_tilt=p.fall_tilt, max_weight_norm=p.max_weight_norm, plastic=p.plastic,
-                control_period=1.0 / rate, seed=p.seed, device=p.device))
+            self.core = HebbianController(loaded, self.params, 1.0 / rate)
         except (ConfigError, coefficient_file.CoefficientFileError, ValueError) as err:
             raise StartupError(str(err)) from None
         self.coefficients_path = path
@@ -100,6 +94,7 @@ class ControllerNode(Node):
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         sensors = qos_profile_sensor_data
+        p = self.params
         if p.command_type == 'trajectory':
             self.command_pub = self.create_publisher(JointTrajectory, 'joint_trajectory',
                                                      reliable)

@@ -14,8 +14,8 @@
 
 """The controller's logic without ROS: observation, modes, limits, plasticity per tick."""
 
-from hebb_controller.config import load_config
-from hebb_controller.control import ControllerSettings, HebbianController, Mode
+from hebb_controller.config import ControllerParams, load_config
+from hebb_controller.control import HebbianController, Mode
 from hebb_controller.control.observation import ObservationBuilder, Readings
 from hebb_controller.evolution.layout import save_genome
 from hebb_controller.evolution.rollout import GenomeSpec
@@ -31,6 +31,10 @@ DT = 0.02
 @pytest.fixture()
 def loaded(robot_coefficients):
     return coefficient_file.load(robot_coefficients)
+
+
+def controller(loaded, **params):
+    return HebbianController(loaded, ControllerParams(**params), DT)
 
 
 def feed(core, t, q, qd=None, quaternion=(0.0, 0.0, 0.0, 1.0)):
@@ -67,11 +71,11 @@ def test_a_file_whose_inputs_no_sensor_gives_is_refused(tmp_path):
     path = tmp_path / 'ant.safetensors'
     save_genome(path, config, torch.zeros(GenomeSpec.from_config(config).size))
     with pytest.raises(ValueError, match='no robot sensor provides the inputs'):
-        HebbianController(coefficient_file.load(path), ControllerSettings())
+        controller(coefficient_file.load(path))
 
 
 def test_ramps_from_the_measured_pose_to_nominal_then_runs_the_network(loaded):
-    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.5))
+    core = controller(loaded, startup_ramp_time=0.5)
     assert core.tick(0.0) is None and core.mode == Mode.WAITING, 'no joint state: send nothing'
     nominal = np.array(loaded.metadata.layout.action_offset)
     measured = nominal + 0.05
@@ -88,8 +92,7 @@ def test_ramps_from_the_measured_pose_to_nominal_then_runs_the_network(loaded):
 
 
 def test_every_command_respects_limits_and_rate_whatever_the_input(loaded):
-    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.1,
-                                                        max_joint_velocity=3.0))
+    core = controller(loaded, startup_ramp_time=0.1, max_joint_velocity=3.0)
     low, high = core.limiter.lower, core.limiter.upper
     rng = np.random.default_rng(0)
     last = None
@@ -111,7 +114,7 @@ def test_every_command_respects_limits_and_rate_whatever_the_input(loaded):
 
 
 def test_nonfinite_input_skips_the_tick(loaded):
-    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0))
+    core = controller(loaded, startup_ramp_time=0.0)
     nominal = np.array(loaded.metadata.layout.action_offset)
     run(core, nominal, 3)
     assert core.mode == Mode.RUNNING
@@ -122,8 +125,7 @@ def test_nonfinite_input_skips_the_tick(loaded):
 
 
 def test_stale_sensor_holds_the_safe_pose_and_fresh_data_resumes(loaded):
-    settings = ControllerSettings(startup_ramp_time=0.0, sensor_timeout=0.05)
-    core = HebbianController(loaded, settings)
+    core = controller(loaded, startup_ramp_time=0.0, sensor_timeout=0.05)
     nominal = np.array(loaded.metadata.layout.action_offset)
     run(core, nominal, 20)
     assert core.mode == Mode.RUNNING
@@ -138,7 +140,7 @@ def test_stale_sensor_holds_the_safe_pose_and_fresh_data_resumes(loaded):
 
 
 def test_estop_latches_and_release_resumes(loaded):
-    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0))
+    core = controller(loaded, startup_ramp_time=0.0)
     nominal = np.array(loaded.metadata.layout.action_offset)
     run(core, nominal, 5)
     core.emergency_stop()
@@ -150,7 +152,7 @@ def test_estop_latches_and_release_resumes(loaded):
 
 
 def test_a_fall_triggers_the_estop(loaded):
-    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0, fall_tilt=0.8))
+    core = controller(loaded, startup_ramp_time=0.0, fall_tilt=0.8)
     nominal = np.array(loaded.metadata.layout.action_offset)
     run(core, nominal, 5)
     roll = 1.0   # rad, about x
@@ -160,7 +162,7 @@ def test_a_fall_triggers_the_estop(loaded):
 
 
 def test_reset_gives_new_random_weights_and_ablate_zeroes_some(loaded):
-    core = HebbianController(loaded, ControllerSettings())
+    core = controller(loaded)
     before = [w.clone() for w in core.network.weights]
     core.reset_plasticity()
     after = core.network.weights
@@ -172,8 +174,7 @@ def test_reset_gives_new_random_weights_and_ablate_zeroes_some(loaded):
 
 
 def test_diverging_weights_are_reset(loaded):
-    core = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0,
-                                                        max_weight_norm=50.0))
+    core = controller(loaded, startup_ramp_time=0.0, max_weight_norm=50.0)
     nominal = np.array(loaded.metadata.layout.action_offset)
     run(core, nominal, 2)
     core.network.set_weights([w * 1e4 for w in core.network.weights])
@@ -185,15 +186,14 @@ def test_diverging_weights_are_reset(loaded):
 def test_commands_follow_the_requested_joint_order(loaded):
     actions = list(loaded.metadata.layout.action_names)
     order = actions[::-1]
-    plain = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0))
-    reordered = HebbianController(loaded, ControllerSettings(startup_ramp_time=0.0,
-                                                             joint_names=order))
+    plain = controller(loaded, startup_ramp_time=0.0)
+    reordered = controller(loaded, startup_ramp_time=0.0, joint_names=order)
     nominal = np.array(loaded.metadata.layout.action_offset)
     a = run(plain, nominal, 10)[-1]
     b = run(reordered, nominal[::-1], 10)[-1]
     np.testing.assert_allclose(b, a[::-1])
     with pytest.raises(ValueError, match='must name'):
-        HebbianController(loaded, ControllerSettings(joint_names=actions[:-1] + ['other']))
+        controller(loaded, joint_names=actions[:-1] + ['other'])
 
 
 def test_a_static_network_runs_without_plasticity(tmp_path):
@@ -201,8 +201,7 @@ def test_a_static_network_runs_without_plasticity(tmp_path):
     config = config.model_copy(update={'es': config.es.model_copy(update={'genome': 'static'})})
     path = tmp_path / 'static.safetensors'
     save_genome(path, config, torch.randn(GenomeSpec.from_config(config).size) * 0.1)
-    core = HebbianController(coefficient_file.load(path), ControllerSettings(
-        startup_ramp_time=0.0))
+    core = controller(coefficient_file.load(path), startup_ramp_time=0.0)
     nominal = np.array(core.safe_pose)
     commands = run(core, nominal, 5)
     assert core.mode == Mode.RUNNING and not core.plastic and commands[-1] is not None

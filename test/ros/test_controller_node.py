@@ -185,7 +185,7 @@ def test_stale_sensor_brings_the_safe_pose_and_fresh_data_resumes(ros, robot_coe
     robot.imu_on = False
     ticks = controller.core.counters.ticks
     assert spin_until(executor, lambda: controller.core.mode == Mode.HOLD)
-    periods = round(0.06 / controller.core.settings.control_period)
+    periods = round(0.06 / controller.core.control_period)
     assert controller.core.counters.ticks - ticks <= periods + 2 + 1, \
         'hold within two control periods of the timeout'
     assert spin_until(executor, lambda: np.allclose(robot.commands[-1],
