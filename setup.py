@@ -58,6 +58,7 @@ setup(
             'hebb = hebb_controller.cli:main',
             'controller = hebb_controller.ros.controller_node:main',
             'trainer = hebb_controller.ros.trainer_node:main',
+            'sim = hebb_controller.ros.sim_node:main',
         ],
     },
 )

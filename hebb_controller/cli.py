@@ -34,7 +34,8 @@ BENCHMARKS = {
 
 # command -> (module, help)
 COMMANDS = {
-    'demo': ('hebb_controller.demo', 'run the main job: a simulated quadruped under plasticity'),
+    'demo': ('hebb_controller.demo',
+             'the main job: the simulated robot under the Hebbian controller, via ROS 2'),
     'train': ('hebb_controller.evolution.train', "evolve coefficients with the paper's ES on Ray"),
     'eval': ('hebb_controller.evolution.evaluate', 'fitness of a coefficient file: mean and std'),
     'experiment': ('hebb_controller.evolution.experiment',

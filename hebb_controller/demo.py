@@ -13,82 +13,130 @@
 # limitations under the License.
 
 """
-``hebb demo``: a simulated quadruped driven by a plastic network for one lifetime.
+``hebb demo``: the simulated robot driven by the Hebbian controller through ROS 2 topics.
 
-Weights start random and change by their Hebbian rules every control step.
-With ``--coefficients FILE`` the rules are evolved ones from a coefficient
-file; without, they are a fresh standard-normal draw (the ES's starting
-point), which plasticity runs but which was never selected to walk.
+The ``sim`` and ``controller`` nodes run composed in one process (one rclpy
+executor, the ROS 2 composition idea), talking over real topics exactly as
+``ros2 launch hebb_controller sim.launch.py`` runs them in two processes: the
+controller sees JointState, Imu and foot contacts and sends joint position
+commands; it cannot tell the simulation from the robot. The weights start
+random and learn by the evolved rules every control tick. Headless; prints
+the distance walked and the control statistics at the end. ``--record``
+writes every topic to an MCAP file (``ros2 bag``, Foxglove).
 """
 
 import argparse
-import time
+from pathlib import Path
+import sys
 from typing import Optional
 
-from hebb_controller.config import load_config
-from hebb_controller.plasticity import coefficient_file
-from hebb_controller.plasticity.network import HebbianNetwork
-from hebb_controller.sim import make_env
+from hebb_controller.config import ConfigError
+from hebb_controller.plasticity.coefficient_file import CoefficientFileError
 import numpy as np
-import torch
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb demo', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', default='ant', help='config name or path (default: ant)')
-    parser.add_argument('--coefficients', metavar='FILE', help='evolved coefficient file')
-    parser.add_argument('--morphology', help="override the config's morphology")
-    parser.add_argument('--steps', type=int, help='control steps (default: the episode limit)')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--report-every', type=int, default=100, metavar='N')
+    parser.add_argument('--coefficients', metavar='FILE',
+                        help='coefficient file (default: the shipped one for the 12-joint robot)')
+    parser.add_argument('--morphology', help="simulated body (default: config/sim.yaml's)")
+    parser.add_argument('--duration', type=float, default=20.0, metavar='SECONDS',
+                        help='simulated time to run (default: 20)')
+    parser.add_argument('--seed', type=int, default=0, help='initial weights and reset pose')
+    parser.add_argument('--record', metavar='FILE.mcap', help='record every topic to MCAP')
+    parser.add_argument('--report-every', type=float, default=2.0, metavar='SECONDS')
     return parser
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    config = load_config(args.config)
-    env_kwargs = config.env.env_kwargs()
-    if args.morphology:
-        env_kwargs['morphology'] = args.morphology
-    if args.steps:
-        env_kwargs['max_episode_steps'] = args.steps
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.parameter import Parameter
+    from hebb_controller.ros.controller_node import ControllerNode, StartupError
+    from hebb_controller.ros.sim_node import SimNode
+    import torch
+
     torch.set_num_threads(1)
-    if args.coefficients:
-        loaded = coefficient_file.load(args.coefficients)
-        net = loaded.build_network(seed=args.seed)
-        source = f'evolved rules from {args.coefficients}'
-    else:
-        net = HebbianNetwork.from_config(config.network, seed=args.seed)
-        draw = torch.Generator().manual_seed(args.seed)
-        net.set_genome(torch.randn(net.genome_size, generator=draw))
-        source = 'unevolved rules (a standard-normal draw; no evolved file given)'
-    env = make_env(config.env.env_id, **env_kwargs)
-    print(f'{config.env.env_id} ({env_kwargs["morphology"]}), network '
-          f'{"-".join(map(str, net.layer_sizes))} {net.rule.name}, {source}, '
-          f'device {net.device}')
-    obs, info = env.reset(seed=args.seed)
-    net.reset(seed=args.seed)
-    fitness, ticks, step = 0.0, [], 0
-    print(f'{"step":>5} {"distance m":>10} {"fitness":>9}  weight norm per layer')
-    while True:
-        start = time.perf_counter()
-        action = net.forward(obs[None].astype(np.float32))[0].numpy()
-        net.update()
-        ticks.append(time.perf_counter() - start)
-        obs, reward, terminated, truncated, info = env.step(action)
-        fitness += float(reward)
-        step += 1
-        if step % args.report_every == 0 or terminated or truncated:
-            norms = ' '.join(f'{n:7.2f}' for n in net.weight_norms()[0].tolist())
-            print(f'{step:5d} {info["distance_walked"]:10.3f} {fitness:9.1f}  {norms}')
-        if terminated or truncated:
-            break
-    env.close()
-    ticks = np.array(ticks) * 1e6
-    print(f'lifetime over after {step} control steps '
-          f'({"fell" if terminated else "time limit or no progress"}): walked '
-          f'{info["distance_walked"]:.3f} m along +x, fitness {fitness:.1f}')
-    print(f'network forward+update per control tick: median {np.median(ticks):.1f} us, '
-          f'p99 {np.percentile(ticks, 99):.1f} us')
-    return 0
+    context = Context()
+    rclpy.init(args=[], context=context)
+    executor = SingleThreadedExecutor(context=context)
+    nodes, recorder = [], None
+    try:
+        sim_overrides = [Parameter('seed', value=args.seed)]
+        if args.morphology:
+            sim_overrides.append(Parameter('morphology', value=args.morphology))
+        sim = SimNode(context=context, parameter_overrides=sim_overrides)
+        nodes.append(sim)
+        controller_overrides = [Parameter('seed', value=args.seed)]
+        if args.coefficients:
+            controller_overrides.append(Parameter('coefficients', value=args.coefficients))
+        controller = ControllerNode(context=context, parameter_overrides=controller_overrides)
+        nodes.append(controller)
+        if args.record:
+            recorder = _recorder(context, args.record)
+            nodes.append(recorder.node)
+        for node in nodes:
+            executor.add_node(node)
+        print(f'sim: {sim.describe()}\ncontroller: {controller.coefficients_path} '
+              f'({controller.core.network.device}, {controller.rate:.0f} Hz)')
+        print(f'{"sim s":>6} {"distance m":>10} {"mode":>8}  weight norm per layer')
+        next_report = args.report_every
+        while context.ok() and sim.sim_time < args.duration:
+            executor.spin_once(timeout_sec=0.1)
+            if sim.sim_time >= next_report:
+                next_report += args.report_every
+                norms = ' '.join(f'{n:7.2f}' for n in controller.core.weight_norms())
+                print(f'{sim.sim_time:6.1f} {sim.distance:10.3f} '
+                      f'{controller.core.mode.value:>8}  {norms}', flush=True)
+        _report(sim, controller)
+        if recorder is not None:
+            recorder.close()
+            counts = ', '.join(f'{t} {n}' for t, n in sorted(recorder.counts.items()))
+            print(f'recorded {recorder.path}: {counts}')
+        return 0
+    except (StartupError, ConfigError, CoefficientFileError, ValueError) as err:
+        print(f'hebb demo: {err}', file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if recorder is not None:
+            recorder.close()
+        executor.shutdown()
+        for node in nodes:
+            node.destroy_node()
+        rclpy.try_shutdown(context=context)
+
+
+def _recorder(context: object, path: str) -> object:
+    """Record the demo's topics (the robot's and the controller's) from a node of its own."""
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+    from hebb_controller.ros.recording import Recorder
+    from nav_msgs.msg import Odometry
+    from sensor_msgs.msg import Imu, JointState
+    from std_msgs.msg import Float64MultiArray
+
+    node = rclpy.create_node('recorder', context=context)
+    recorder = Recorder(node, Path(path), [
+        ('joint_states', JointState), ('imu/data', Imu), ('foot_contacts', Float64MultiArray),
+        ('odom', Odometry), ('joint_commands', Float64MultiArray),
+        ('controller/status', DiagnosticArray)])
+    recorder.node = node
+    return recorder
+
+
+def _report(sim: object, controller: object) -> None:
+    counters = controller.core.counters
+    latencies = np.array(controller._latencies or [0.0]) * 1e6
+    print(f'walked {sim.distance:.3f} m along +x in {sim.sim_time:.1f} s of simulated time'
+          f'{" (the robot fell)" if sim.fell else ""}; controller {controller.core.mode.value}'
+          f' ({controller.core.reason})')
+    print(f'control: {counters.ticks} ticks, {counters.commands} commands, '
+          f'tick cost median {np.median(latencies):.0f} us, p99 '
+          f'{np.percentile(latencies, 99):.0f} us; skipped {counters.skipped_nonfinite}, '
+          f'weight resets {counters.weight_resets}, dropped '
+          f'{sum(counters.dropped.values())} messages')

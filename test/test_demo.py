@@ -12,18 +12,35 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The README's main job runs a full lifetime and reports what happened."""
+"""The README's main job: the simulated robot under the controller, through ROS 2 topics."""
 
 from hebb_controller import cli
+from mcap_ros2.reader import read_ros2_messages
+import numpy as np
 
 
-def test_demo_runs_a_lifetime_and_reports(capsys):
-    assert cli.main(['demo', '--steps', '120', '--report-every', '20']) == 0
+def test_demo_drives_the_robot_through_topics_and_records(capsys, tmp_path, robot_coefficients):
+    record = tmp_path / 'demo.mcap'
+    code = cli.main(['demo', '--coefficients', str(robot_coefficients), '--duration', '3',
+                     '--report-every', '1', '--record', str(record)])
+    assert code == 0
     out = capsys.readouterr().out
-    assert 'hebb_controller/AntBullet-v0 (whole)' in out
-    assert 'lifetime over after 80 control steps' in out  # 120 minus the 40 settle steps
-    assert 'network forward+update per control tick' in out
     rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
-    assert [int(r[0]) for r in rows] == [20, 40, 60, 80]
-    norms = [float(r[3]) for r in rows]
-    assert norms[-1] != norms[0], 'the weights change during the lifetime'
+    assert [float(r[0]) for r in rows][:3] == [1.0, 2.0, 3.0]
+    assert 'walked' in out and 'control:' in out
+    ticks, commands = (int(w) for w in
+                       out.split('control: ')[1].split(' commands')[0].split(' ticks, '))
+    assert commands > 50, 'the controller commanded the simulated robot'
+    topics = {}
+    for item in read_ros2_messages(str(record)):
+        topics.setdefault(item.channel.topic, []).append(item.ros_msg)
+    assert {'/joint_states', '/imu/data', '/joint_commands', '/odom'} <= set(topics)
+    names = list(topics['/joint_states'][-1].name)
+    assert len(names) == 12 and len(topics['/joint_commands'][-1].data) == 12
+    positions = np.array([m.position for m in topics['/joint_states']])
+    assert np.ptp(positions, axis=0).max() > 0.05, 'the joints moved'
+
+
+def test_demo_refuses_a_missing_coefficient_file(capsys, tmp_path):
+    assert cli.main(['demo', '--coefficients', str(tmp_path / 'none.safetensors')]) == 1
+    assert 'cannot read' in capsys.readouterr().err
