@@ -28,6 +28,8 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray
 from hebb_controller.config import NODE_PARAMS
 from hebb_controller.control import Mode
+from hebb_controller.plasticity import coefficient_file
+from hebb_controller.plasticity.coefficient_file import ConvSpec
 from hebb_controller.ros.controller_node import ControllerNode, StartupError
 import numpy as np
 import pytest
@@ -39,6 +41,7 @@ from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, Imu, JointState
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
+import torch
 from trajectory_msgs.msg import JointTrajectory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,3 +254,57 @@ def test_a_bad_coefficient_file_fails_start_up_clearly(ros, tmp_path, robot_coef
     assert result.returncode == 1
     assert 'cannot start' in result.stderr and 'truncated or corrupt' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+@pytest.fixture(scope='module')
+def camera_coefficients(tmp_path_factory, robot_coefficients):
+    """Write a robot file whose network also sees the head camera through the conv front-end."""
+    robot = coefficient_file.load(robot_coefficients)
+    conv = ConvSpec(image_size=(32, 32))
+    features = coefficient_file.conv_features(conv)
+    sizes = (features + robot.metadata.network.layer_sizes[0],
+             *robot.metadata.network.layer_sizes[1:])
+    metadata = robot.metadata.model_copy(update={
+        'conv': conv, 'network': robot.metadata.network.model_copy(
+            update={'layer_sizes': sizes})})
+    generator = torch.Generator().manual_seed(1)
+    tensors = {name: torch.randn(shape, generator=generator) * 0.1
+               for name, shape in coefficient_file.expected_shapes(metadata).items()}
+    path = tmp_path_factory.mktemp('camera') / 'camera.safetensors'
+    coefficient_file.save(path, metadata, tensors)
+    return path
+
+
+def image(encoding, width, height, pad=0):
+    channels = {'rgb8': 3, 'bgr8': 3, 'mono8': 1}[encoding]
+    step = width * channels + pad
+    data = np.random.default_rng(0).integers(0, 255, (height, step), dtype=np.uint8)
+    return Image(encoding=encoding, width=width, height=height, step=step,
+                 data=data.tobytes())
+
+
+def test_camera_images_of_every_encoding_feed_the_network(ros, camera_coefficients):
+    executor, start = ros
+    controller, robot = start(camera_coefficients, sensor_timeout=0.2)
+    assert 'camera' in controller.core.required_sensors
+    good = [image('rgb8', 32, 32), image('bgr8', 64, 48, pad=4), image('mono8', 40, 30, pad=2)]
+    bad = [Image(encoding='yuv422', width=2, height=2, step=4, data=bytes(8)),
+           image('rgb8', 32, 32)]
+    bad[1].data = bytes(100)                                   # truncated
+    received = []
+    controller.core.image = lambda now, pixels, store=controller.core.image: (
+        received.append(tuple(pixels.shape)), store(now, pixels))
+    running = False
+    for k in range(1000):
+        robot.image_pub.publish((good + bad)[k % 5])
+        executor.spin_once(timeout_sec=0.01)
+        running = controller.core.mode == Mode.RUNNING and len(robot.commands) > 10
+        if running and k >= 30:
+            break
+    assert running
+    assert set(received) == {(3, 32, 32)}, 'every encoding and size reaches the conv input'
+    assert controller.core.counters.dropped.get('camera', 0) >= 2
+    assert all(within_limits(controller, c) for c in robot.commands)
+    assert spin_until(executor, lambda: controller.core.mode == Mode.HOLD), \
+        'a camera that stops publishing triggers the safe hold'
+    assert 'camera' in controller.core.reason
