@@ -31,11 +31,10 @@ refuses a file that is truncated, altered or not a checkpoint with a
 
 import hashlib
 import json
-import os
 from pathlib import Path
-import tempfile
 from typing import Any, Callable, Optional
 
+from hebb_controller.atomic_write import write_atomically
 from safetensors import safe_open, SafetensorError
 from safetensors.torch import save as save_safetensors
 import torch
@@ -59,19 +58,6 @@ def _digest(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_checkpoint(run_dir: Path, state: dict[str, Any],
                     tensors: dict[str, torch.Tensor]) -> Path:
     """Write a new checkpoint atomically, keeping the current one as the previous."""
@@ -82,8 +68,8 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any],
     latest = Path(run_dir) / LATEST
     if latest.exists():
         # Copy, not rename: a reader (or a kill) between the two writes still finds a latest.
-        _write_atomically(Path(run_dir) / PREVIOUS, latest.read_bytes())
-    _write_atomically(latest, data)
+        write_atomically(Path(run_dir) / PREVIOUS, latest.read_bytes())
+    write_atomically(latest, data)
     return latest
 
 

@@ -30,11 +30,10 @@ from dataclasses import dataclass
 import datetime
 import hashlib
 import json
-import os
 from pathlib import Path
-import tempfile
 from typing import Any, Literal, Optional, Union
 
+from hebb_controller.atomic_write import write_atomically
 from hebb_controller.plasticity.conv import ConvFrontEnd
 from hebb_controller.plasticity.genome import layer_shapes
 from hebb_controller.plasticity.network import HebbianNetwork, StaticNetwork
@@ -267,18 +266,7 @@ def save(path: Union[str, Path], metadata: CoefficientMetadata,
     stamped = metadata.model_copy(update={'sha256': tensor_digest(tensors),
                                           'provenance': provenance})
     data = save_safetensors(tensors, metadata={METADATA_KEY: stamped.model_dump_json()})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(Path(path), data)
     return stamped
 
 
