@@ -30,6 +30,7 @@ BENCHMARKS = {
     'plasticity': 'hebb_controller.plasticity.benchmark',
     'sim': 'hebb_controller.sim.benchmark',
     'evolution': 'hebb_controller.evolution.benchmark',
+    'ros': 'hebb_controller.ros.benchmark',
 }
 
 # command -> (module, help)

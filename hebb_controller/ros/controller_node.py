@@ -36,13 +36,11 @@ from hebb_controller.control import HebbianController, Mode
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.ros.conversions import commands_to_message, image_to_input, \
     JointStateMapper, MessageError
+from hebb_controller.ros.node_main import run_node
 from hebb_controller.ros.parameters import declare_node_params
 import numpy as np
-import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, qos_profile_sensor_data, QoSProfile,
                        ReliabilityPolicy)
@@ -287,23 +285,9 @@ class ControllerNode(Node):
 
 
 def main(args: Optional[list[str]] = None) -> int:
-    """Run the controller node until shutdown; exit non-zero if it cannot start."""
+    """Run the controller node until shutdown; exit 1 if it cannot start."""
     torch.set_num_threads(1)
-    rclpy.init(args=args)
-    try:
-        node = ControllerNode()
-    except StartupError as err:
-        get_logger('controller').fatal(f'cannot start: {err}')
-        rclpy.try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(ControllerNode, 'controller', args, (StartupError,))
 
 
 if __name__ == '__main__':

@@ -37,6 +37,7 @@ from typing import Any, Optional
 from builtin_interfaces.msg import Time
 from hebb_controller.config import ConfigError, load_config, load_node_params, SimParams
 from hebb_controller.ros.conversions import array_to_image, commands_to_message
+from hebb_controller.ros.node_main import run_node
 from hebb_controller.ros.parameters import declare_node_params
 from hebb_controller.sim import make_env, ROBOT_ID
 from hebb_controller.sim.robot import CAMERA_FOV, RobotQuadrupedEnv
@@ -44,10 +45,7 @@ from hebb_controller.sim.robot_damage import damage_for
 from nav_msgs.msg import Odometry
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
@@ -332,22 +330,8 @@ def camera_info(width: int, height: int, stamp: Time) -> CameraInfo:
 
 
 def main(args: Optional[list[str]] = None) -> int:
-    """Run the sim node until shutdown; exit non-zero if it cannot start."""
-    rclpy.init(args=args)
-    try:
-        node = SimNode()
-    except ConfigError as err:
-        get_logger('sim').fatal(f'cannot start: {err}')
-        rclpy.try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    """Run the sim node until shutdown; exit 1 if it cannot start."""
+    return run_node(SimNode, 'sim', args, (ConfigError,))
 
 
 if __name__ == '__main__':

@@ -23,7 +23,6 @@ import os
 from pathlib import Path
 import subprocess
 import sys
-import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from hebb_controller.config import NODE_PARAMS
@@ -34,8 +33,6 @@ from hebb_controller.ros.controller_node import ControllerNode, StartupError
 import numpy as np
 import pytest
 import rclpy
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, Imu, JointState
@@ -93,11 +90,8 @@ class Robot:
 
 
 @pytest.fixture()
-def ros():
-    context = Context()
-    rclpy.init(context=context)
-    executor = SingleThreadedExecutor(context=context)
-    nodes = []
+def ros(ros_executor):
+    context = ros_executor.context
 
     def start(coefficients, **params):
         overrides = [Parameter('coefficients', value=str(coefficients)),
@@ -106,24 +100,10 @@ def ros():
         controller = ControllerNode(context=context, parameter_overrides=overrides)
         robot = Robot(context, controller)
         for node in (controller, robot.node):
-            executor.add_node(node)
-            nodes.append(node)
+            ros_executor.add_node(node)
         return controller, robot
 
-    yield executor, start
-    executor.shutdown()
-    for node in nodes:
-        node.destroy_node()
-    rclpy.shutdown(context=context)
-
-
-def spin_until(executor, condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.01)
-        if condition():
-            return True
-    return False
+    return ros_executor, start
 
 
 def within_limits(controller, command):
@@ -134,12 +114,12 @@ def within_limits(controller, command):
 def test_commands_flow_after_the_ramp_and_stay_in_the_limits(ros, robot_coefficients):
     executor, start = ros
     controller, robot = start(robot_coefficients)
-    assert spin_until(executor, lambda: controller.core.mode == Mode.RUNNING
-                      and len(robot.commands) > 30)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.RUNNING
+                               and len(robot.commands) > 30)
     assert all(within_limits(controller, c) for c in robot.commands)
     assert not np.allclose(robot.commands[-1], controller.core.safe_pose), 'the network acts'
     assert set(NODE_PARAMS['controller'].model_fields) <= set(controller._parameters)
-    assert spin_until(executor, lambda: robot.status)
+    assert executor.spin_until(lambda: robot.status)
     values = {kv.key: kv.value for kv in robot.status[-1].status[0].values}
     assert {'tick_rate_hz', 'tick_latency_p50_us', 'plasticity', 'weight_norms', 'dropped',
             'stale_sensors'} <= set(values)
@@ -148,7 +128,7 @@ def test_commands_flow_after_the_ramp_and_stay_in_the_limits(ros, robot_coeffici
 def test_malformed_messages_never_crash_nor_leave_the_limits(ros, robot_coefficients):
     executor, start = ros
     controller, robot = start(robot_coefficients)
-    assert spin_until(executor, lambda: controller.core.mode == Mode.RUNNING)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.RUNNING)
     names, n = robot.names, len(robot.names)
     bad_joints = [
         JointState(name=names, position=[0.0] * (n - 1)),               # wrong length
@@ -173,7 +153,7 @@ def test_malformed_messages_never_crash_nor_leave_the_limits(ros, robot_coeffici
             for _ in range(3):
                 executor.spin_once(timeout_sec=0.002)
     sent = len(robot.commands)
-    assert spin_until(executor, lambda: len(robot.commands) > sent + 20), 'still commanding'
+    assert executor.spin_until(lambda: len(robot.commands) > sent + 20), 'still commanding'
     assert all(np.all(np.isfinite(c)) and within_limits(controller, c) for c in robot.commands)
     dropped = controller.core.counters.dropped
     assert dropped.get('joint_states', 0) >= 10 and dropped.get('contacts', 0) >= 3
@@ -183,45 +163,45 @@ def test_malformed_messages_never_crash_nor_leave_the_limits(ros, robot_coeffici
 def test_stale_sensor_brings_the_safe_pose_and_fresh_data_resumes(ros, robot_coefficients):
     executor, start = ros
     controller, robot = start(robot_coefficients, sensor_timeout=0.06)
-    assert spin_until(executor, lambda: controller.core.mode == Mode.RUNNING
-                      and len(robot.commands) > 20)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.RUNNING
+                               and len(robot.commands) > 20)
     robot.imu_on = False
     ticks = controller.core.counters.ticks
-    assert spin_until(executor, lambda: controller.core.mode == Mode.HOLD)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.HOLD)
     periods = round(0.06 / controller.core.control_period)
     assert controller.core.counters.ticks - ticks <= periods + 2 + 1, \
         'hold within two control periods of the timeout'
-    assert spin_until(executor, lambda: np.allclose(robot.commands[-1],
-                                                    controller.core.safe_pose))
+    assert executor.spin_until(lambda: np.allclose(robot.commands[-1],
+                               controller.core.safe_pose))
     assert 'imu' in controller.status().message
     robot.imu_on = True
-    assert spin_until(executor, lambda: controller.core.mode == Mode.RUNNING)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.RUNNING)
 
 
 def test_estop_holds_and_release_resumes(ros, robot_coefficients):
     executor, start = ros
     controller, robot = start(robot_coefficients)
-    assert spin_until(executor, lambda: controller.core.mode == Mode.RUNNING)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.RUNNING)
     assert robot.call(executor, 'emergency_stop').success
     assert controller.core.mode == Mode.ESTOP
-    assert spin_until(executor, lambda: np.allclose(robot.commands[-1],
-                                                    controller.core.safe_pose))
+    assert executor.spin_until(lambda: np.allclose(robot.commands[-1],
+                               controller.core.safe_pose))
     assert robot.call(executor, 'release').success
     assert controller.core.mode == Mode.RUNNING
     estop = robot.node.create_publisher(Bool, 'controller/estop', QoSProfile(
         depth=1, reliability=ReliabilityPolicy.RELIABLE,
         durability=rclpy.qos.DurabilityPolicy.TRANSIENT_LOCAL))
     estop.publish(Bool(data=True))
-    assert spin_until(executor, lambda: controller.core.mode == Mode.ESTOP)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.ESTOP)
     estop.publish(Bool(data=False))
-    assert spin_until(executor, lambda: controller.core.mode == Mode.RUNNING)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.RUNNING)
 
 
 def test_reset_gives_new_random_weights_and_ablate_zeroes_half(ros, robot_coefficients):
     executor, start = ros
     controller, robot = start(robot_coefficients)
-    assert spin_until(executor, lambda: controller.core.mode == Mode.RUNNING
-                      and len(robot.commands) > 20)
+    assert executor.spin_until(lambda: controller.core.mode == Mode.RUNNING
+                               and len(robot.commands) > 20)
     before = controller.core.network.weights
     reply = robot.call(executor, 'reset_plasticity')
     assert reply.success
@@ -235,7 +215,7 @@ def test_reset_gives_new_random_weights_and_ablate_zeroes_half(ros, robot_coeffi
 def test_trajectory_commands_name_their_joints(ros, robot_coefficients):
     executor, start = ros
     controller, robot = start(robot_coefficients, command_type='trajectory')
-    assert spin_until(executor, lambda: len(robot.trajectories) > 5)
+    assert executor.spin_until(lambda: len(robot.trajectories) > 5)
     msg = robot.trajectories[-1]
     assert list(msg.joint_names) == controller.core.joint_names
     assert within_limits(controller, np.array(msg.points[0].positions))
@@ -305,6 +285,6 @@ def test_camera_images_of_every_encoding_feed_the_network(ros, camera_coefficien
     assert set(received) == {(3, 32, 32)}, 'every encoding and size reaches the conv input'
     assert controller.core.counters.dropped.get('camera', 0) >= 2
     assert all(within_limits(controller, c) for c in robot.commands)
-    assert spin_until(executor, lambda: controller.core.mode == Mode.HOLD), \
+    assert executor.spin_until(lambda: controller.core.mode == Mode.HOLD), \
         'a camera that stops publishing triggers the safe hold'
     assert 'camera' in controller.core.reason

@@ -22,7 +22,6 @@ end a test that would otherwise hang.
 
 from collections import defaultdict
 import math
-import time
 
 from hebb_controller.config import ConfigError, NODE_PARAMS
 from hebb_controller.ros import sim_node
@@ -34,8 +33,6 @@ import pybullet
 import pytest
 from rcl_interfaces.srv import SetParameters
 import rclpy
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -84,43 +81,24 @@ class Listener:
 
 
 @pytest.fixture()
-def ros():
-    context = Context()
-    rclpy.init(context=context)
-    executor = SingleThreadedExecutor(context=context)
-    nodes = []
-
+def ros(ros_executor):
     def start(**params):
         params = {'real_time': False, 'camera_rate': 0.0, **params}
-        sim = SimNode(context=context,
+        sim = SimNode(context=ros_executor.context,
                       parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
-        listener = Listener(context)
+        listener = Listener(ros_executor.context)
         for node in (sim, listener.node):
-            executor.add_node(node)
-            nodes.append(node)
+            ros_executor.add_node(node)
         return sim, listener
 
-    yield executor, start
-    executor.shutdown()
-    for node in nodes:
-        node.destroy_node()
-    rclpy.shutdown(context=context)
-
-
-def spin_until(executor, condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.01)
-        if condition():
-            return True
-    return False
+    return ros_executor, start
 
 
 def send_until(executor, publisher, msg, condition):
     """Publish until the condition holds: the first messages may precede discovery."""
     for _ in range(100):
         publisher.publish(msg)
-        if spin_until(executor, condition, timeout=0.3):
+        if executor.spin_until(condition, timeout=0.3):
             return True
     return False
 
@@ -141,8 +119,8 @@ def test_publishes_the_robot_state_holding_the_nominal_pose(ros):
     executor, start = ros
     sim, listener = start()
     topics = ('joint_states', 'imu/data', 'foot_contacts', 'odom')
-    assert spin_until(executor, lambda: all(len(listener.received[t]) >= 3 for t in topics)
-                      and sim.steps >= 25)
+    assert executor.spin_until(lambda: all(len(listener.received[t]) >= 3 for t in topics)
+                               and sim.steps >= 25)
     assert set(NODE_PARAMS['sim'].model_fields) <= set(sim._parameters)
     robot = sim.robot
     joints = listener.received['joint_states'][-1]
@@ -176,7 +154,7 @@ def test_commands_move_the_joints_and_malformed_ones_are_dropped(ros):
     assert send_until(executor, listener.command_pub, Float64MultiArray(data=targets.tolist()),
                       lambda: sim.commands == 1)
     np.testing.assert_array_equal(sim.targets, targets)
-    assert spin_until(executor, lambda: listener.error(targets) < 0.05)
+    assert executor.spin_until(lambda: listener.error(targets) < 0.05)
 
     def trajectory(joint_names, positions, points=1):
         return JointTrajectory(joint_names=joint_names, points=[
@@ -191,32 +169,32 @@ def test_commands_move_the_joints_and_malformed_ones_are_dropped(ros):
            (listener.trajectory_pub, trajectory(names, targets, points=0))]
     for count, (publisher, msg) in enumerate(bad, start=1):
         publisher.publish(msg)    # matched already: reliable delivery, nothing is lost
-        assert spin_until(executor, lambda: sim.dropped == count), msg
+        assert executor.spin_until(lambda: sim.dropped == count), msg
     assert sim.commands == 1
     np.testing.assert_array_equal(sim.targets, targets)
     steps = sim.steps
-    assert spin_until(executor, lambda: sim.steps > steps + 10)
+    assert executor.spin_until(lambda: sim.steps > steps + 10)
     assert listener.error(targets) < 0.05, 'the last good targets held'
 
     # a trajectory is mapped by joint name, in any order
     second = sim.robot.nominal_pose + np.tile([-0.1, 0.1, -0.1], 4)
     listener.trajectory_pub.publish(trajectory(names[::-1], second[::-1]))
-    assert spin_until(executor, lambda: sim.commands == 2)
+    assert executor.spin_until(lambda: sim.commands == 2)
     np.testing.assert_array_equal(sim.targets, second)
-    assert spin_until(executor, lambda: listener.error(second) < 0.05)
+    assert executor.spin_until(lambda: listener.error(second) < 0.05)
 
 
 def test_free_running_sim_publishes_its_clock_every_step(ros):
     executor, start = ros
     sim, listener = start(publish_clock=True)
     clocks = listener.received['clock']
-    assert spin_until(executor, lambda: len(clocks) >= 30)
+    assert executor.spin_until(lambda: len(clocks) >= 30)
     ticks = np.array([c.clock.sec * 1_000_000_000 + c.clock.nanosec for c in clocks])
     assert np.all(ticks % STEP_NS == 0)
     assert np.all(np.diff(ticks) == STEP_NS), 'one tick of control_step per step'
     assert ticks[-1] <= round(sim.sim_time * 1e9)
     assert sim.sim_time == pytest.approx(sim.steps * 0.02)
-    assert spin_until(executor, lambda: listener.received['joint_states'])
+    assert executor.spin_until(lambda: listener.received['joint_states'])
     joint_stamps = [stamp_ns(m) for m in listener.received['joint_states']]
     assert all(s % STEP_NS == 0 and 0 < s <= sim.sim_time * 1e9 + 1 for s in joint_stamps), \
         'stamped with the simulated time'
@@ -227,7 +205,7 @@ def test_camera_publishes_rgb8_frames_and_calibration(ros, tmp_path):
     config = write_config(tmp_path, camera_width=24, camera_height=16)
     sim, listener = start(config=config, camera_rate=25.0, publish_clock=True)
     images, infos = listener.received['camera/image_raw'], listener.received['camera/camera_info']
-    assert spin_until(executor, lambda: len(images) >= 3 and len(infos) >= 3)
+    assert executor.spin_until(lambda: len(images) >= 3 and len(infos) >= 3)
     image, info = images[-1], infos[-1]
     assert (image.encoding, image.width, image.height, image.step) == ('rgb8', 24, 16, 72)
     pixels = np.frombuffer(image.data, np.uint8).reshape(16, 24, 3)
@@ -251,14 +229,14 @@ def test_reset_service_restarts_the_episode_at_the_nominal_pose(ros):
     assert reply.success and 'seed 1' in reply.message
     assert sim.resets == 2 and not sim.fell
     np.testing.assert_array_equal(sim.targets, sim.robot.nominal_pose)
-    assert spin_until(executor, lambda: sim.steps > steps + 10)
+    assert executor.spin_until(lambda: sim.steps > steps + 10)
     assert abs(sim.distance) < 0.05
 
 
 def test_morphology_parameter_rebuilds_the_body_and_rejects_unknown_names(ros):
     executor, start = ros
     sim, listener = start()
-    assert spin_until(executor, lambda: sim.steps > 5)
+    assert executor.spin_until(lambda: sim.steps > 5)
 
     def set_parameter(name, value):
         request = SetParameters.Request(
@@ -279,17 +257,17 @@ def test_morphology_parameter_rebuilds_the_body_and_rejects_unknown_names(ros):
     assert sim.get_parameter('morphology').value == 'damaged_left_front'
     assert not pybullet.isConnected(physicsClientId=old_client), 'the old env is closed'
     steps, received = sim.steps, len(listener.received['joint_states'])
-    assert spin_until(executor, lambda: sim.steps > steps + 10
-                      and len(listener.received['joint_states']) > received)
+    assert executor.spin_until(lambda: sim.steps > steps + 10
+                               and len(listener.received['joint_states']) > received)
 
 
 def test_a_fall_is_reported_and_the_state_still_published(ros, tmp_path):
     executor, start = ros
     sim, listener = start(config=write_config(tmp_path, push_force=600.0, push_interval=1))
-    assert spin_until(executor, lambda: sim.fell)
+    assert executor.spin_until(lambda: sim.fell)
     steps, received = sim.steps, len(listener.received['joint_states'])
-    assert spin_until(executor, lambda: sim.steps > steps + 10
-                      and len(listener.received['joint_states']) > received)
+    assert executor.spin_until(lambda: sim.steps > steps + 10
+                               and len(listener.received['joint_states']) > received)
     assert sim.fell and sim.resets == 1, 'no automatic reset'
 
 

@@ -1,0 +1,48 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The ``main`` every node shares: init, build, spin, shut down, in the Jazzy/Kilted form.
+
+A node that cannot start (its ``startup_errors``) logs one fatal line and
+exits 1 instead of a traceback; Ctrl-C and an external shutdown end it
+cleanly with 0.
+"""
+
+from typing import Callable, Optional
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.logging import get_logger
+from rclpy.node import Node
+
+
+def run_node(make_node: Callable[[], Node], name: str, args: Optional[list[str]] = None,
+             startup_errors: tuple[type[Exception], ...] = ()) -> int:
+    """Spin the node ``make_node()`` builds until shutdown; return the exit status."""
+    rclpy.init(args=args)
+    try:
+        node = make_node()
+    except startup_errors as err:
+        get_logger(name).fatal(f'cannot start: {err}')
+        rclpy.try_shutdown()
+        return 1
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
