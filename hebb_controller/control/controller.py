@@ -118,8 +118,10 @@ class HebbianController:
         self.state_joint_names = names + [n for n in self.observation.joint_names
                                           if n not in names]
         self._command_columns = np.arange(len(names))
-        self._obs_columns = np.array([self.state_joint_names.index(n)
-                                      for n in self.observation.joint_names], dtype=np.intp)
+        columns = [self.state_joint_names.index(n) for n in self.observation.joint_names]
+        # None: the observation reads the state columns as they are (no gather per tick)
+        self._obs_columns = None if columns == list(range(len(self.state_joint_names))) \
+            else np.array(columns, dtype=np.intp)
         self.required_sensors = ['joint_states']
         if self.observation.uses_imu:
             self.required_sensors.append('imu')
@@ -127,7 +129,8 @@ class HebbianController:
             self.required_sensors.append('contacts')
         self.network: Union[HebbianNetwork, StaticNetwork] = coefficients.build_network(
             device=settings.device, seed=settings.seed)
-        if isinstance(self.network, HebbianNetwork):
+        self._hebbian = isinstance(self.network, HebbianNetwork)
+        if self._hebbian:
             self.network.plastic = settings.plastic
         self.conv = coefficients.build_conv(device=settings.device)
         self.image_size = tuple(meta.conv.image_size) if meta.conv is not None else None
@@ -282,10 +285,11 @@ class HebbianController:
     def _network_target(self) -> Optional[np.ndarray]:
         positions, velocities = self._readings['joint_states']
         imu = self._readings.get('imu') or (None, None, None)
-        readings = Readings(positions[self._obs_columns], velocities[self._obs_columns],
-                            imu[0], imu[1], imu[2], self._readings.get('contacts'))
-        obs = self.observation.build(readings)
-        if not np.all(np.isfinite(obs)):
+        if self._obs_columns is not None:
+            positions, velocities = positions[self._obs_columns], velocities[self._obs_columns]
+        obs = self.observation.build(Readings(positions, velocities, imu[0], imu[1], imu[2],
+                                              self._readings.get('contacts')))
+        if not np.isfinite(obs).all():
             self.counters.skipped_nonfinite += 1
             return None
         x = torch.from_numpy(obs[None])
@@ -296,15 +300,16 @@ class HebbianController:
                 return None
             features = self.conv.forward(pixels[None].to(self.conv.device))
             x = torch.cat([features.cpu(), x], dim=1)
-        y = self.network.forward(x)[0].cpu().numpy().astype(np.float64)
-        if isinstance(self.network, HebbianNetwork):
+        y = self.network.forward(x).cpu().numpy()[0]
+        finite = np.isfinite(y).all()
+        if self._hebbian:
             self.network.update()
-            if not np.all(np.isfinite(y)) or (self.counters.ticks % WEIGHT_CHECK_EVERY == 0
-                                              and self._weights_diverged()):
+            if not finite or (self.counters.ticks % WEIGHT_CHECK_EVERY == 0
+                              and self._weights_diverged()):
                 self.counters.weight_resets += 1
                 self.reset_plasticity()
                 return None
-        if not np.all(np.isfinite(y)):
+        if not finite:
             self.counters.skipped_nonfinite += 1
             return None
         return self._offset + self._scale * y[self._order]
@@ -316,11 +321,11 @@ class HebbianController:
 
     def _send(self, target: np.ndarray, dt: float, positions: np.ndarray
               ) -> Optional[np.ndarray]:
-        if not np.all(np.isfinite(target)):
+        if not np.isfinite(target).all():
             self.counters.skipped_nonfinite += 1
             return None
         if self.limiter.last is None:
-            if not np.all(np.isfinite(positions)):
+            if not np.isfinite(positions).all():
                 self.counters.skipped_nonfinite += 1
                 return None
             self.limiter.start_from(positions)

@@ -114,6 +114,6 @@ class ObservationBuilder:
         if self.foot_names:
             b[self._size - len(self.foot_names):] = readings.contacts
         obs = b[self._index]
-        if self._low is not None:
-            obs = np.clip(obs, self._low, self._high)   # NaN passes through np.clip
+        if self._low is not None:   # NaN passes through, for the caller to refuse
+            np.minimum(np.maximum(obs, self._low, out=obs), self._high, out=obs)
         return obs.astype(np.float32)

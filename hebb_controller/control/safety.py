@@ -48,18 +48,19 @@ class CommandLimiter:
 
     def __call__(self, target: np.ndarray, dt: float) -> np.ndarray:
         """Return the command for ``target``: inside the limits, within the rate of the last."""
-        command = np.clip(np.asarray(target, dtype=np.float64), self.lower, self.upper)
+        command = np.minimum(np.maximum(target, self.lower), self.upper)
         if self.last is not None:
             step = self.max_velocity * max(float(dt), 0.0)
-            command = np.clip(command, self.last - step, self.last + step)
-            command = np.clip(command, self.lower, self.upper)
+            np.minimum(np.maximum(command, self.last - step, out=command), self.last + step,
+                       out=command)
+            np.minimum(np.maximum(command, self.lower, out=command), self.upper, out=command)
         self.last = command
         return command.copy()
 
 
 def roll_pitch(quaternion: np.ndarray) -> tuple[float, float]:
     """Roll and pitch (rad) of an orientation quaternion (x, y, z, w)."""
-    x, y, z, w = (float(v) for v in quaternion)
+    x, y, z, w = np.asarray(quaternion, dtype=np.float64).tolist()
     roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
     pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
     return roll, pitch
