@@ -82,6 +82,7 @@ class ControllerNode(Node):
             raise StartupError(str(err)) from None
         self.coefficients_path = path
         self.rate = rate
+        self._sim_time = bool(self.get_parameter('use_sim_time').value)
         self.mapper = JointStateMapper(self.core.state_joint_names)
         self._image: Optional[tuple[float, Image]] = None
         self._latencies: list[float] = []
@@ -129,7 +130,11 @@ class ControllerNode(Node):
     # -- sensors: convert, store, never raise ------------------------------------------------
 
     def _now(self) -> float:
-        return self.get_clock().now().nanoseconds * 1e-9
+        # the watchdog's clock: simulated time under use_sim_time, else a steady clock
+        # (immune to wall-clock jumps, and ~15 us cheaper a call than Clock.now())
+        if self._sim_time:
+            return self.get_clock().now().nanoseconds * 1e-9
+        return time.monotonic()
 
     def _on_joint_state(self, msg: JointState) -> None:
         try:
