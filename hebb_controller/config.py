@@ -206,6 +206,10 @@ class SimParams(StrictModel):
     real_time: bool = Field(
         True, description='pace physics to the wall clock; false: as fast as possible')
     publish_clock: bool = Field(False, description='publish /clock with the simulated time')
+    lockstep: bool = Field(
+        False, description='step only once a command answers the last state (or after a '
+                           'second without one): deterministic with a controller that ticks '
+                           'on joint_states')
     camera_rate: float = Field(
         10.0, ge=0, le=1000, description='head camera frames per second; 0: no camera')
     odom_frame: str = Field('odom', description='frame of the published odometry')

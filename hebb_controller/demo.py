@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--duration', type=float, default=20.0, metavar='SECONDS',
                         help='simulated time to run (default: 20)')
     parser.add_argument('--seed', type=int, default=0, help='initial weights and reset pose')
+    parser.add_argument('--fast', action='store_true',
+                        help='lock-step instead of real time: the sim waits for each command '
+                             'and the controller ticks on each JointState in simulated time, '
+                             'so a run is as fast as the CPU allows and repeats exactly')
     parser.add_argument('--record', metavar='FILE.mcap', help='record every topic to MCAP')
     parser.add_argument('--report-every', type=float, default=2.0, metavar='SECONDS')
     return parser
@@ -66,11 +70,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     nodes, recorder = [], None
     try:
         sim_overrides = [Parameter('seed', value=args.seed)]
+        controller_overrides = [Parameter('seed', value=args.seed)]
+        if args.fast:
+            sim_overrides += [Parameter('real_time', value=False),
+                              Parameter('publish_clock', value=True),
+                              Parameter('lockstep', value=True)]
+            controller_overrides += [Parameter('trigger', value='joint_states'),
+                                     Parameter('use_sim_time', value=True)]
         if args.morphology:
             sim_overrides.append(Parameter('morphology', value=args.morphology))
         sim = SimNode(context=context, parameter_overrides=sim_overrides)
         nodes.append(sim)
-        controller_overrides = [Parameter('seed', value=args.seed)]
         if args.coefficients:
             controller_overrides.append(Parameter('coefficients', value=args.coefficients))
         controller = ControllerNode(context=context, parameter_overrides=controller_overrides)

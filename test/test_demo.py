@@ -44,3 +44,18 @@ def test_demo_drives_the_robot_through_topics_and_records(capsys, tmp_path, robo
 def test_demo_refuses_a_missing_coefficient_file(capsys, tmp_path):
     assert cli.main(['demo', '--coefficients', str(tmp_path / 'none.safetensors')]) == 1
     assert 'cannot read' in capsys.readouterr().err
+
+
+def test_fast_demo_is_lock_step_and_repeats_exactly(capsys, robot_coefficients):
+    outcomes = []
+    for _ in range(2):
+        assert cli.main(['demo', '--fast', '--coefficients', str(robot_coefficients),
+                         '--duration', '2', '--report-every', '1']) == 0
+        out = capsys.readouterr().out
+        walked = next(line for line in out.splitlines() if line.startswith('walked'))
+        control = next(line for line in out.splitlines() if line.startswith('control:'))
+        ticks, commands = (int(w) for w in
+                           control.split('control: ')[1].split(' commands')[0].split(' ticks, '))
+        assert ticks == commands >= 95, 'one command for (nearly) every one of the 100 steps'
+        outcomes.append(walked)
+    assert outcomes[0] == outcomes[1], 'the same seed gives the same walk, through ROS 2'

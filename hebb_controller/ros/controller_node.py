@@ -101,8 +101,6 @@ class ControllerNode(Node):
             self.command_pub = self.create_publisher(Float64MultiArray, 'joint_commands',
                                                      reliable)
         self.status_pub = self.create_publisher(DiagnosticArray, '~/status', reliable)
-        self.create_subscription(JointState, 'joint_states', self._on_joint_state, sensors,
-                                 callback_group=group)
         if 'imu' in self.core.required_sensors:
             self.create_subscription(Imu, 'imu/data', self._on_imu, sensors,
                                      callback_group=group)
@@ -112,6 +110,10 @@ class ControllerNode(Node):
         if 'camera' in self.core.required_sensors:
             self.create_subscription(Image, 'camera/image_raw', self._on_image, sensors,
                                      callback_group=group)
+        # after the other sensors: an executor serves ready subscriptions in creation order, so
+        # a tick on joint_states sees the IMU and contacts that came with it
+        self.create_subscription(JointState, 'joint_states', self._on_joint_state, sensors,
+                                 callback_group=group)
         self.create_subscription(Bool, '~/estop', self._on_estop, latched, callback_group=group)
         for name, handler in (('~/reset_plasticity', self._srv_reset),
                               ('~/emergency_stop', self._srv_estop),

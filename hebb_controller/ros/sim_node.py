@@ -32,6 +32,7 @@ allows, for tests and the headless demo.
 
 import math
 import sys
+import time
 from typing import Any, Optional
 
 from builtin_interfaces.msg import Time
@@ -58,6 +59,8 @@ from trajectory_msgs.msg import JointTrajectory
 # env ids whose env has the 12-joint robot interface (step_targets, joint_torques, base_pose)
 SUPPORTED_ENV_IDS = (ROBOT_ID,)
 CAMERA_FRAME = 'camera_optical'   # the head camera's optical frame (z ahead, x right, y down)
+# lockstep: a controller silent this long (s, wall clock) no longer holds the physics back
+LOCKSTEP_TIMEOUT = 1.0
 
 
 class SimNode(Node):
@@ -91,6 +94,7 @@ class SimNode(Node):
         self.fell = False
         self._targets: Optional[np.ndarray] = None
         self._frame_index = 0   # frame k is due at k camera periods of simulated time
+        self._awaiting_command, self._published_at = False, 0.0   # lockstep
         try:
             self._build(self.params.morphology or self.env_config.morphology)
         except ValueError as err:
@@ -172,6 +176,9 @@ class SimNode(Node):
 
     def step(self) -> None:
         """Advance the physics one control step toward the held targets and publish the state."""
+        if self.params.lockstep and self._awaiting_command \
+                and time.monotonic() - self._published_at < LOCKSTEP_TIMEOUT:
+            return
         obs, _, terminated, _, info = self.robot.step_targets(self.targets)
         self.steps += 1
         self.distance = float(info['distance'])
@@ -181,6 +188,7 @@ class SimNode(Node):
                 f'the robot fell after {info["steps"]} steps, {self.distance:.2f} m; still '
                 'publishing (call ~/reset to stand it up)')
         self._publish(obs)
+        self._awaiting_command, self._published_at = True, time.monotonic()
 
     # -- publishing -----------------------------------------------------------------------------
 
@@ -196,13 +204,6 @@ class SimNode(Node):
             self.clock_pub.publish(ClockMsg(clock=stamp))
         parts = self.robot.split_observation(obs.astype(np.float64))
         base = self.params.base_frame
-
-        joints = JointState(name=list(self.robot.joint_names),
-                            position=parts['joint_position'].tolist(),
-                            velocity=parts['joint_velocity'].tolist(),
-                            effort=self.robot.joint_torques().tolist())
-        joints.header.stamp = stamp
-        self.joint_pub.publish(joints)
 
         imu = Imu()
         imu.header.stamp, imu.header.frame_id = stamp, base
@@ -232,6 +233,14 @@ class SimNode(Node):
             if frame != self._frame_index:
                 self._frame_index = frame
                 self._publish_camera(stamp)
+
+        # last: a controller that ticks on joint_states then has this step's IMU and contacts
+        joints = JointState(name=list(self.robot.joint_names),
+                            position=parts['joint_position'].tolist(),
+                            velocity=parts['joint_velocity'].tolist(),
+                            effort=self.robot.joint_torques().tolist())
+        joints.header.stamp = stamp
+        self.joint_pub.publish(joints)
 
     def _publish_camera(self, stamp: Time) -> None:
         image = array_to_image(self.robot.camera_image(), 'rgb8', CAMERA_FRAME)
@@ -271,6 +280,7 @@ class SimNode(Node):
             return
         self._targets = targets
         self.commands += 1
+        self._awaiting_command = False
 
     def _drop(self, topic: str, reason: str) -> None:
         self.dropped += 1
