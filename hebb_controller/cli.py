@@ -35,7 +35,7 @@ BENCHMARKS = {
 
 # command -> (module, help)
 COMMANDS = {
-    'demo': ('hebb_controller.demo',
+    'demo': ('hebb_controller.ros.demo',
              'the main job: the simulated robot under the Hebbian controller, via ROS 2'),
     'train': ('hebb_controller.evolution.train', "evolve coefficients with the paper's ES on Ray"),
     'eval': ('hebb_controller.evolution.evaluate', 'fitness of a coefficient file: mean and std'),

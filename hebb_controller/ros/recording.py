@@ -89,7 +89,7 @@ class Recorder:
         self._stream = self.path.open('wb')
         self._writer = Writer(self._stream, compression=CompressionType.ZSTD)
         self._writer.start(profile='ros2', library='hebb_controller')
-        self._node = node
+        self.node = node
         self.counts: dict[str, int] = {}
         # best effort matches every publisher, reliable or not
         qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT)
@@ -107,7 +107,7 @@ class Recorder:
 
     def _writer_for(self, channel: int, topic: str) -> Any:
         def write(data: bytes) -> None:
-            now = self._node.get_clock().now().nanoseconds
+            now = self.node.get_clock().now().nanoseconds
             self._writer.add_message(channel, log_time=now, data=data, publish_time=now,
                                      sequence=self.counts[topic])
             self.counts[topic] += 1

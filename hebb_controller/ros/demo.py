@@ -30,9 +30,22 @@ from pathlib import Path
 import sys
 from typing import Optional
 
+from diagnostic_msgs.msg import DiagnosticArray
 from hebb_controller.config import ConfigError
 from hebb_controller.plasticity.coefficient_file import CoefficientFileError
+from hebb_controller.ros.controller_node import ControllerNode, StartupError
+from hebb_controller.ros.recording import Recorder
+from hebb_controller.ros.sim_node import SimNode
+from nav_msgs.msg import Odometry
 import numpy as np
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Float64MultiArray
+import torch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,14 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    import rclpy
-    from rclpy.context import Context
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.parameter import Parameter
-    from hebb_controller.ros.controller_node import ControllerNode, StartupError
-    from hebb_controller.ros.sim_node import SimNode
-    import torch
-
     torch.set_num_threads(1)
     context = Context()
     rclpy.init(args=[], context=context)
@@ -121,25 +126,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         rclpy.try_shutdown(context=context)
 
 
-def _recorder(context: object, path: str) -> object:
+def _recorder(context: Context, path: str) -> Recorder:
     """Record the demo's topics (the robot's and the controller's) from a node of its own."""
-    import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray
-    from hebb_controller.ros.recording import Recorder
-    from nav_msgs.msg import Odometry
-    from sensor_msgs.msg import Imu, JointState
-    from std_msgs.msg import Float64MultiArray
-
-    node = rclpy.create_node('recorder', context=context)
-    recorder = Recorder(node, Path(path), [
+    node: Node = rclpy.create_node('recorder', context=context)
+    return Recorder(node, Path(path), [
         ('joint_states', JointState), ('imu/data', Imu), ('foot_contacts', Float64MultiArray),
         ('odom', Odometry), ('joint_commands', Float64MultiArray),
         ('controller/status', DiagnosticArray)])
-    recorder.node = node
-    return recorder
 
 
-def _report(sim: object, controller: object) -> None:
+def _report(sim: SimNode, controller: ControllerNode) -> None:
     counters = controller.core.counters
     latencies = np.array(controller._latencies or [0.0]) * 1e6
     print(f'walked {sim.distance:.3f} m along +x in {sim.sim_time:.1f} s of simulated time'
