@@ -258,13 +258,17 @@ class ControllerNode(Node):
 
     # -- diagnostics ------------------------------------------------------------------------
 
+    def tick_costs_us(self) -> np.ndarray:
+        """Return the cost of the last ticks (up to LATENCY_WINDOW), in microseconds."""
+        return np.array(self._latencies or [0.0]) * 1e6
+
     def status(self) -> DiagnosticStatus:
         """Report the controller's health as one DiagnosticStatus (what ~/status publishes)."""
         core, counters = self.core, self.core.counters
         level = {Mode.RUNNING: DiagnosticStatus.OK, Mode.RAMP: DiagnosticStatus.OK,
                  Mode.WAITING: DiagnosticStatus.WARN, Mode.HOLD: DiagnosticStatus.WARN,
                  Mode.ESTOP: DiagnosticStatus.ERROR}[core.mode]
-        latencies = np.array(self._latencies or [0.0]) * 1e6
+        latencies = self.tick_costs_us()
         span = self._tick_times[-1] - self._tick_times[0] if len(self._tick_times) > 1 else 0.0
         values = {
             'mode': core.mode.value,

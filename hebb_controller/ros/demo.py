@@ -137,7 +137,7 @@ def _recorder(context: Context, path: str) -> Recorder:
 
 def _report(sim: SimNode, controller: ControllerNode) -> None:
     counters = controller.core.counters
-    latencies = np.array(controller._latencies or [0.0]) * 1e6
+    latencies = controller.tick_costs_us()
     print(f'walked {sim.distance:.3f} m along +x in {sim.sim_time:.1f} s of simulated time'
           f'{" (the robot fell)" if sim.fell else ""}; controller {controller.core.mode.value}'
           f' ({controller.core.reason})')
