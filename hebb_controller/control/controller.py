@@ -117,7 +117,6 @@ class HebbianController:
         # every joint whose state is read: the commanded ones, then any the observation adds
         self.state_joint_names = names + [n for n in self.observation.joint_names
                                           if n not in names]
-        self._command_columns = np.arange(len(names))
         columns = [self.state_joint_names.index(n) for n in self.observation.joint_names]
         # None: the observation reads the state columns as they are (no gather per tick)
         self._obs_columns = None if columns == list(range(len(self.state_joint_names))) \
@@ -236,7 +235,8 @@ class HebbianController:
         if 'joint_states' not in self._readings:
             return None
         self._check_sensors(now)
-        positions = self._readings['joint_states'][0][self._command_columns]
+        # the commanded joints come first in state_joint_names
+        positions = self._readings['joint_states'][0][:len(self.joint_names)]
         if self.mode == Mode.ESTOP or self.mode == Mode.HOLD:
             return self._send(self._hold_target(positions), dt, positions)
         if self.mode == Mode.RAMP:

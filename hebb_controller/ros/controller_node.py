@@ -24,6 +24,7 @@ torch work never runs on two executor threads at once. Topics and services
 are those of DESIGN.md section 6; every name can be remapped.
 """
 
+from collections import deque
 from pathlib import Path
 import sys
 import time
@@ -85,8 +86,8 @@ class ControllerNode(Node):
         self._sim_time = bool(self.get_parameter('use_sim_time').value)
         self.mapper = JointStateMapper(self.core.state_joint_names)
         self._image: Optional[tuple[float, Image]] = None
-        self._latencies: list[float] = []
-        self._tick_times: list[float] = []
+        self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self._tick_times: deque[float] = deque(maxlen=LATENCY_WINDOW)
 
         group = MutuallyExclusiveCallbackGroup()
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -208,8 +209,6 @@ class ControllerNode(Node):
             self.command_pub.publish(self._command_message(command))
         self._latencies.append(time.perf_counter() - start)
         self._tick_times.append(now)
-        if len(self._latencies) > LATENCY_WINDOW:
-            del self._latencies[:-LATENCY_WINDOW], self._tick_times[:-LATENCY_WINDOW]
 
     def _command_message(self, command: np.ndarray) -> Any:
         if self.params.command_type == 'position_array':

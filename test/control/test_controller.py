@@ -57,8 +57,10 @@ def test_observation_is_built_exactly_as_the_env_built_it(loaded):
     builder = ObservationBuilder(loaded.metadata.layout)
     obs, _ = env.reset(seed=3)
     for _ in range(30):
-        n = len(builder.joint_names)
-        readings = Readings(obs[:n], obs[n:2 * n], obs[24:28], obs[28:31], obs[31:34], obs[34:])
+        parts = env.unwrapped.split_observation(obs)
+        readings = Readings(parts['joint_position'], parts['joint_velocity'],
+                            parts['imu_orientation'], parts['imu_angular_velocity'],
+                            parts['imu_linear_acceleration'], parts['foot_contact'])
         np.testing.assert_array_equal(builder.build(readings), obs)
         obs, *_ = env.step(env.action_space.sample())
     env.close()
