@@ -21,7 +21,9 @@ robot ``<joint>.position``, ``<joint>.velocity``, ``imu_orientation.<i>``
 and ``<foot>.contact``. This module turns those names into index arrays once,
 so a tick only concatenates the latest readings and gathers them; a file whose
 inputs no robot sensor provides (the ant's hand-made features) is refused with
-the names it cannot feed.
+the names it cannot feed. Readings are clipped to the file's observation
+bounds, then normalised with its ``observation_offset/scale`` when it has them,
+as the trainer's policy did.
 """
 
 from dataclasses import dataclass
@@ -47,7 +49,7 @@ class Readings:
 
 class ObservationBuilder:
     """
-    Gather readings into the layout's order and clip them to the training bounds.
+    Gather readings into the layout's order, clip them to the training bounds, normalise.
 
     Attributes say which sensors the layout needs: ``joint_names`` (the joints
     whose state it reads), ``uses_imu``, ``foot_names``.
@@ -98,10 +100,14 @@ class ObservationBuilder:
         self._index = np.array(index, dtype=np.intp)
         self._low = np.array(layout.observation_low) if layout.observation_low else None
         self._high = np.array(layout.observation_high) if layout.observation_high else None
+        self._offset = self._scale = None
+        if layout.observation_scale is not None:
+            self._offset = np.array(layout.observation_offset)
+            self._scale = np.array(layout.observation_scale)
         self._buffer = np.zeros(self._size)
 
     def build(self, readings: Readings) -> np.ndarray:
-        """Return the observation as float32; NaN stays NaN, so the caller can refuse it."""
+        """Return the network's input as float32; NaN stays NaN, so the caller can refuse it."""
         b = self._buffer
         n = len(self.joint_names)
         b[:n] = readings.joint_positions
@@ -116,4 +122,7 @@ class ObservationBuilder:
         obs = b[self._index]
         if self._low is not None:   # NaN passes through, for the caller to refuse
             np.minimum(np.maximum(obs, self._low, out=obs), self._high, out=obs)
+        if self._scale is not None:
+            obs -= self._offset
+            obs *= self._scale
         return obs.astype(np.float32)

@@ -30,6 +30,7 @@ from hebb_controller.evolution.rollout import (EpisodeResult, genome_of, GenomeS
                                                make_batch, Policy, run_episodes, StepHook)
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.plasticity.coefficient_file import CoefficientFile
+import numpy as np
 import torch
 
 
@@ -40,7 +41,13 @@ def policy_for(loaded: CoefficientFile, population: int) -> Policy:
                             output_activation=spec.output_activation,
                             init_range=spec.init_range, weight_norm=spec.weight_norm,
                             weight_clip=spec.weight_clip, device='cpu')
-    policy = Policy(GenomeSpec(spec.kind, network, loaded.metadata.conv), population)
+    layout = loaded.metadata.layout
+    normalization = None
+    if layout.observation_scale is not None:
+        normalization = (np.array(layout.observation_offset, dtype=np.float32),
+                         np.array(layout.observation_scale, dtype=np.float32))
+    policy = Policy(GenomeSpec(spec.kind, network, loaded.metadata.conv), population,
+                    normalization)
     genome = genome_of(loaded.network_layers(), loaded.conv_layers(), spec.kind == 'static')
     policy.set_genomes(genome.expand(population, -1))
     return policy

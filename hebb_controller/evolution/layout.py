@@ -20,7 +20,8 @@ The observation and action names come from the env (for the ant its 28
 action scale and offset are the env's (``target = nominal + scale * y``) and
 the action bounds its joint limits, so a controller turns the network's
 output into the same joint commands; otherwise the output is the env's action
-(scale 1, offset 0). Finite observation bounds are the env's clipping range.
+(scale 1, offset 0). Finite observation bounds are the env's clipping range;
+an env's ``observation_offset/scale`` is the network's input normalisation.
 The provenance records the run.
 """
 
@@ -69,6 +70,9 @@ def io_layout(env: gymnasium.Env, pixel: bool) -> IOLayout:
         commands = {'action_scale': base.action_scale.tolist(),
                     'action_offset': base.nominal_pose.tolist(),
                     'action_low': low.tolist(), 'action_high': high.tolist()}
+        if hasattr(base, 'observation_scale'):
+            commands['observation_offset'] = base.observation_offset.tolist()
+            commands['observation_scale'] = base.observation_scale.tolist()
     else:
         from hebb_controller.sim import ant
         if type(base).__name__ == 'AntBulletEnv':

@@ -110,13 +110,28 @@ class GenomeSpec:
         return net.genome_size + (conv.genome_size if conv is not None else 0)
 
 
-class Policy:
-    """A batch of k individuals: network, optional front-end, action mapping."""
+# The network's input normalisation: it sees (observation - offset) * scale.
+InputNormalization = tuple[np.ndarray, np.ndarray]
 
-    def __init__(self, spec: GenomeSpec, population: int) -> None:
+
+def input_normalization(env: gymnasium.Env) -> Optional[InputNormalization]:
+    """Return an env's ``observation_offset/scale``; None when it feeds the network as is."""
+    base = env.unwrapped
+    if not hasattr(base, 'observation_scale'):
+        return None
+    return (np.asarray(base.observation_offset, dtype=np.float32),
+            np.asarray(base.observation_scale, dtype=np.float32))
+
+
+class Policy:
+    """A batch of k individuals: input normalisation, network, optional front-end, actions."""
+
+    def __init__(self, spec: GenomeSpec, population: int,
+                 normalization: Optional[InputNormalization] = None) -> None:
         self.spec = spec
         self.population = population
         self.network, self.conv = spec.build(population)
+        self.normalization = normalization
         self._car = spec.conv is not None
 
     def set_genomes(self, genomes: torch.Tensor) -> None:
@@ -134,6 +149,9 @@ class Policy:
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Map observations ``[k, ...]`` to env actions ``[k, n_act]``, then learn."""
+        if self.normalization is not None:
+            offset, scale = self.normalization
+            obs = (obs - offset) * scale
         inputs = self.conv.forward(obs) if self.conv is not None else obs
         out = self.network.forward(torch.as_tensor(inputs, dtype=torch.float32))
         if isinstance(self.network, HebbianNetwork):
@@ -194,6 +212,8 @@ class Evaluator:
         self._policies: dict[int, Policy] = {}
         for morphology in self.morphologies:
             self.batch(morphology, self.slots)
+        self.normalization = input_normalization(
+            self.batch(self.morphologies[0], self.slots).envs[0])
 
     def batch(self, morphology: str, size: int) -> RolloutBatch:
         """Envs for a chunk of ``size`` individuals (a short last chunk gets its own)."""
@@ -203,7 +223,7 @@ class Evaluator:
 
     def policy(self, k: int) -> Policy:
         if k not in self._policies:
-            self._policies[k] = Policy(self.spec, k)
+            self._policies[k] = Policy(self.spec, k, self.normalization)
         return self._policies[k]
 
     def evaluate(self, genomes: torch.Tensor,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import datetime
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
@@ -44,7 +45,7 @@ from safetensors.torch import load as load_safetensors, save as save_safetensors
 import torch
 
 FORMAT = 'hebb_controller.coefficients'
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA_KEY = 'hebb_controller'
 
 
@@ -95,7 +96,11 @@ class IOLayout(_Strict):
 
     Optional bounds: the env clipped observations to ``observation_low/high``
     in training, and its commands stayed inside ``action_low/high`` (the
-    joint limits, in command units); a controller does the same.
+    joint limits, in command units); a controller does the same. Optional
+    input normalisation (format version 2): the network saw
+    ``(observation - observation_offset) * observation_scale``, so sensors
+    can be read in their own units (rad, m/s^2) and still reach the network
+    near [-1, 1].
     """
 
     observation_names: list[str]
@@ -106,6 +111,8 @@ class IOLayout(_Strict):
     observation_high: Optional[list[float]] = None
     action_low: Optional[list[float]] = None
     action_high: Optional[list[float]] = None
+    observation_offset: Optional[list[float]] = None
+    observation_scale: Optional[list[float]] = None
 
     @model_validator(mode='after')
     def _check(self) -> 'IOLayout':
@@ -114,7 +121,8 @@ class IOLayout(_Strict):
             values = getattr(self, name)
             if values is not None and len(values) != n:
                 raise ValueError(f'{name} has {len(values)} entries; there are {n} actions')
-        for name in ('observation_low', 'observation_high'):
+        for name in ('observation_low', 'observation_high', 'observation_offset',
+                     'observation_scale'):
             values = getattr(self, name)
             if values is not None and len(values) != len(self.observation_names):
                 raise ValueError(f'{name} has {len(values)} entries; there are '
@@ -125,6 +133,11 @@ class IOLayout(_Strict):
                 raise ValueError('a lower bound needs its upper bound and the reverse')
             if low is not None and any(lo > hi for lo, hi in zip(low, high)):
                 raise ValueError('a lower bound lies above its upper bound')
+        if (self.observation_offset is None) != (self.observation_scale is None):
+            raise ValueError('observation_offset and observation_scale come together')
+        if self.observation_scale is not None and not all(
+                math.isfinite(v) for v in self.observation_offset + self.observation_scale):
+            raise ValueError('observation_offset and observation_scale must be finite')
         return self
 
 

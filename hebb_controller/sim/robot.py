@@ -51,6 +51,11 @@ the specific force, +9.81 up at rest, from the change of base velocity over one
 control step; then 4 foot contacts (1.0 when the toe touches the ground) in
 ``foot_names`` order.
 
+A controller feeds its network ``(observation - observation_offset) *
+observation_scale`` (joint angles from the nominal pose times 2, velocities
+times 0.1, angular rates times 0.25, acceleration in g): inputs near [-1, 1]
+whatever the sensor's unit. Coefficient files record it.
+
 Head camera: at the front of the trunk (0.23 m ahead of the base origin,
 0.04 m up), looking along the body's +x and 8.5 degrees down, 70 degree
 vertical field of view, rendered on the CPU by TinyRenderer.
@@ -112,6 +117,15 @@ CAMERA_FOV = 70.0
 CAMERA_NEAR = 0.02
 CAMERA_FAR = 20.0
 
+# What a controller feeds its network: (observation - offset) * scale, so that
+# joint angles (as offsets from the nominal pose), velocities, rates and the
+# accelerometer all reach it near [-1, 1] while the observation keeps sensor
+# units. The quaternion's w and the accelerometer's gravity stay in: upright,
+# they give the bias-free network constant inputs near 1.
+OBSERVATION_OFFSET = np.concatenate([NOMINAL_POSE, np.zeros(12 + 4 + 3 + 3 + 4)])
+OBSERVATION_SCALE = np.concatenate([np.full(12, 2.0), np.full(12, 0.1), np.ones(4),
+                                    np.full(3, 0.25), np.full(3, 1 / GRAVITY), np.ones(4)])
+
 OBSERVATION_LAYOUT = (
     ('joint_position', 12),
     ('joint_velocity', 12),
@@ -128,7 +142,8 @@ class RobotQuadrupedEnv(gymnasium.Env):
 
     Attributes the ROS layer maps messages onto: ``joint_names``,
     ``foot_names``, ``observation_layout``, ``joint_limits``, ``nominal_pose``,
-    ``action_scale`` and ``action_to_targets``. A robot driver steps it with
+    ``action_scale``, ``action_to_targets`` and the network's input
+    normalisation ``observation_offset`` and ``observation_scale``. A robot driver steps it with
     joint position targets (:meth:`step_targets`) and reads what a real robot
     reports beyond the observation through :meth:`joint_torques`,
     :meth:`base_pose` and :meth:`base_velocity`. ``client_id`` is the PyBullet
@@ -168,6 +183,8 @@ class RobotQuadrupedEnv(gymnasium.Env):
         self.observation_layout = OBSERVATION_LAYOUT
         self.nominal_pose = NOMINAL_POSE.copy()
         self.action_scale = ACTION_SCALE.copy()
+        self.observation_offset = OBSERVATION_OFFSET.copy()
+        self.observation_scale = OBSERVATION_SCALE.copy()
         self.action_space = spaces.Box(-1.0, 1.0, (len(JOINT_NAMES),), np.float32)
 
         if render_mode == 'human' and sys.platform.startswith('linux') \

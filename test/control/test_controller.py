@@ -18,7 +18,7 @@ from hebb_controller.config import ControllerParams, load_config
 from hebb_controller.control import HebbianController, Mode
 from hebb_controller.control.observation import ObservationBuilder, Readings
 from hebb_controller.evolution.layout import save_genome
-from hebb_controller.evolution.rollout import GenomeSpec
+from hebb_controller.evolution.rollout import GenomeSpec, input_normalization
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.sim import make_env, ROBOT_ID
 import numpy as np
@@ -55,13 +55,15 @@ def run(core, q, steps, start=0.0):
 def test_observation_is_built_exactly_as_the_env_built_it(loaded):
     env = make_env(ROBOT_ID)
     builder = ObservationBuilder(loaded.metadata.layout)
+    offset, scale = input_normalization(env)   # what the trainer's policy fed the network
     obs, _ = env.reset(seed=3)
     for _ in range(30):
         parts = env.unwrapped.split_observation(obs)
         readings = Readings(parts['joint_position'], parts['joint_velocity'],
                             parts['imu_orientation'], parts['imu_angular_velocity'],
                             parts['imu_linear_acceleration'], parts['foot_contact'])
-        np.testing.assert_array_equal(builder.build(readings), obs)
+        np.testing.assert_allclose(builder.build(readings), (obs - offset) * scale,
+                                   rtol=1e-6, atol=1e-6)
         obs, *_ = env.step(env.action_space.sample())
     env.close()
     assert builder.joint_names == list(env.unwrapped.joint_names)

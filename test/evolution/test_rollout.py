@@ -16,9 +16,11 @@
 
 from hebb_controller.config import load_config, validate_config
 from hebb_controller.evolution.es import EvolutionStrategy
-from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors
+from hebb_controller.evolution.evaluate import policy_for
+from hebb_controller.evolution.layout import (coefficient_metadata, coefficient_tensors,
+                                              save_genome)
 from hebb_controller.evolution.rollout import (episode_seeds, Evaluator, genome_of, GenomeSpec,
-                                               initial_weights)
+                                               initial_weights, input_normalization, make_env)
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork, StaticNetwork
 from hebb_controller.sim import ant
 import numpy as np
@@ -106,3 +108,16 @@ def test_pixel_task_evolves_conv_filters_with_the_coefficients(tmp_path):
     loaded = coefficient_file.load(path)
     assert loaded.metadata.layout.action_names == ['steer', 'gas', 'brake']
     assert torch.equal(genome_of(loaded.network_layers(), loaded.conv_layers()), es.centre)
+
+
+def test_robot_input_normalisation_travels_in_the_coefficient_file(tmp_path):
+    config = load_config('robot_demo')
+    path = tmp_path / 'robot.safetensors'
+    save_genome(path, config, torch.zeros(GenomeSpec.from_config(config).size))
+    env = make_env(config.env)
+    offset, scale = input_normalization(env)
+    env.close()
+    file_offset, file_scale = policy_for(coefficient_file.load(path), 1).normalization
+    np.testing.assert_array_equal(file_offset, offset)
+    np.testing.assert_array_equal(file_scale, scale)
+    assert scale.shape == (38,) and np.all(scale > 0)

@@ -184,3 +184,25 @@ def test_bad_tensors_are_refused(tmp_path, edit, message):
     write_raw(path, tensors, valid_json())
     with pytest.raises(CoefficientFileError, match=message):
         cf.load(path)
+
+
+def test_a_version_1_file_without_input_normalisation_still_loads(tmp_path):
+    path = tmp_path / 'v1.safetensors'
+    write_raw(path, hebbian_tensors(), valid_json(format_version=1))
+    layout = cf.load(path).metadata.layout
+    assert layout.observation_offset is None and layout.observation_scale is None
+
+
+@pytest.mark.parametrize('normalisation, message', [
+    ({'observation_offset': [0.0] * 6}, 'come together'),
+    ({'observation_offset': [0.0] * 5, 'observation_scale': [1.0] * 5},
+     'observation_offset has 5'),
+    ({'observation_offset': [0.0] * 6, 'observation_scale': [1.0] * 5 + [float('inf')]},
+     'must be finite'),
+])
+def test_bad_input_normalisation_is_refused(tmp_path, normalisation, message):
+    layout = {**json.loads(valid_json())['layout'], **normalisation}
+    path = tmp_path / 'bad.safetensors'
+    write_raw(path, hebbian_tensors(), valid_json(layout=layout))
+    with pytest.raises(CoefficientFileError, match=message):
+        cf.load(path)
