@@ -20,6 +20,8 @@
 over time (``weights.png``), and the whole weight vector's trajectory
 projected on its first two principal components (``pca.png``, SVD of the
 centred trajectory): evolved rules converge to an attractor.
+``frames COEFFS``: a strip of side views of one lifetime (``frames.png``), for
+envs that render one (the 12-joint robot's ``side_view``).
 """
 
 import argparse
@@ -27,7 +29,10 @@ import csv
 from pathlib import Path
 from typing import Optional, Sequence
 
-from hebb_controller.evolution.evaluate import evaluate_file
+from hebb_controller.config import EnvConfig
+from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
+from hebb_controller.evolution.evaluate import evaluate_file, policy_for
+from hebb_controller.evolution.rollout import make_batch, run_episodes
 from hebb_controller.plasticity import coefficient_file
 import matplotlib
 import numpy as np
@@ -100,6 +105,42 @@ def plot_weights(trajectory: np.ndarray, out: Path, sample: int = 40,
     return weights_png, pca_png
 
 
+def side_views(coefficients: Path, morphology: str, seed: int, every: int,
+               count: int) -> list[tuple[int, float, np.ndarray]]:
+    """Render (step, distance, image) every ``every`` control steps of one lifetime."""
+    loaded = coefficient_file.load(coefficients)
+    env_config = EnvConfig(env_id=loaded.metadata.env_id,
+                           max_episode_steps=every * (count - 1) + 1)
+    shots = []
+    with make_batch(env_config, morphology, 1) as batch:
+        env = batch.envs[0].unwrapped
+        if not hasattr(env, 'side_view'):
+            raise ValueError(f'{loaded.metadata.env_id} renders no side view')
+
+        def on_step(t, policy, infos):
+            if t % every == 0:
+                shots.append((t + 1, infos[0].get('distance_walked', 0.0), env.side_view()))
+
+        run_episodes(policy_for(loaded, 1), batch, [derive_seed(seed, EVAL_STREAM, 0)],
+                     on_step)
+    return shots
+
+
+def plot_frames(shots: list[tuple[int, float, np.ndarray]], control_step: float,
+                out: Path) -> Path:
+    """Lay side views out in a row, each captioned with its time and distance."""
+    fig, axes = plt.subplots(1, len(shots), figsize=(2.2 * len(shots), 2.0), squeeze=False)
+    for ax, (step, distance, image) in zip(axes[0], shots):
+        ax.imshow(image)
+        ax.set_title(f't={step * control_step:.1f} s, x={distance:+.2f} m', fontsize=8)
+        ax.axis('off')
+    fig.tight_layout()
+    path = Path(out) / 'frames.png'
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb plot', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -111,7 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument('--morphology', default='whole')
     w.add_argument('--max-steps', type=int)
     w.add_argument('--seed', type=int, default=0)
-    for p in (f, w):
+    s = sub.add_parser('frames', help='a strip of side views of one lifetime')
+    s.add_argument('coefficients', metavar='COEFFS')
+    s.add_argument('--morphology', default='whole')
+    s.add_argument('--every', type=int, default=50, help='control steps between frames')
+    s.add_argument('--count', type=int, default=8, help='frames in the strip')
+    s.add_argument('--seed', type=int, default=0)
+    for p in (f, w, s):
         p.add_argument('--out', help='folder for the PNGs (default: beside the input)')
     return parser
 
@@ -125,6 +172,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     out = Path(args.out or Path(args.coefficients).parent)
     out.mkdir(parents=True, exist_ok=True)
+    if args.plot == 'frames':
+        shots = side_views(Path(args.coefficients), args.morphology, args.seed, args.every,
+                           args.count)
+        step = coefficient_file.load(args.coefficients).metadata.control_step or 1.0
+        print(plot_frames(shots, step, out))
+        return 0
     trajectory = weight_trajectory(Path(args.coefficients), args.morphology, args.seed,
                                    args.max_steps)
     for path in plot_weights(trajectory, out, min(40, trajectory.shape[1]), args.seed):

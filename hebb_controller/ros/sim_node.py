@@ -181,7 +181,7 @@ class SimNode(Node):
             return
         obs, _, terminated, _, info = self.robot.step_targets(self.targets)
         self.steps += 1
-        self.distance = float(info['distance'])
+        self.distance = float(info['distance_walked'])
         if terminated and not self.fell:
             self.fell = True
             self.get_logger().warning(

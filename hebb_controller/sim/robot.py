@@ -391,7 +391,7 @@ class RobotQuadrupedEnv(gymnasium.Env):
         return obs, (pos[0], pos[2], roll, pitch, power)
 
     def _info(self, progress: float, energy: float, posture: float) -> dict[str, Any]:
-        return {'x_position': self._x, 'distance': self._x - self._x0, 'steps': self._steps,
+        return {'x_position': self._x, 'distance_walked': self._x - self._x0, 'steps': self._steps,
                 'forward_reward': progress, 'energy_cost': energy, 'posture_cost': posture}
 
     # --- state a robot reports besides the observation -------------------------------------
@@ -453,6 +453,27 @@ class RobotQuadrupedEnv(gymnasium.Env):
             renderer=pybullet.ER_TINY_RENDERER, flags=pybullet.ER_NO_SEGMENTATION_MASK,
             physicsClientId=cid)
         rgba = np.asarray(rgba, dtype=np.uint8).reshape(self.camera_height, self.camera_width, 4)
+        return np.ascontiguousarray(rgba[:, :, :3])
+
+    def side_view(self, width: int = 320, height: int = 240,
+                  distance: float = 1.2) -> np.ndarray:
+        """
+        Render the robot from its left, following the trunk: (height, width, 3) uint8 RGB.
+
+        For figures and clips of a run (the head camera sees only the ground
+        ahead); drawn by the CPU renderer like the head camera.
+        """
+        cid = self.client_id
+        pos, _ = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
+        view = pybullet.computeViewMatrixFromYawPitchRoll(
+            [pos[0], pos[1], 0.2], distance, yaw=0.0, pitch=-15.0, roll=0.0,
+            upAxisIndex=2, physicsClientId=cid)
+        projection = pybullet.computeProjectionMatrixFOV(50.0, width / height, 0.05, 20.0,
+                                                         physicsClientId=cid)
+        _, _, rgba, _, _ = pybullet.getCameraImage(
+            width, height, view, projection, renderer=pybullet.ER_TINY_RENDERER,
+            flags=pybullet.ER_NO_SEGMENTATION_MASK, physicsClientId=cid)
+        rgba = np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4)
         return np.ascontiguousarray(rgba[:, :, :3])
 
     def render(self) -> Optional[np.ndarray]:

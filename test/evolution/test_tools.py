@@ -76,3 +76,16 @@ def test_plots_write_pngs(coefficients, tmp_path):
     assert not np.allclose(trajectory[0], trajectory[-1])   # the weights do change
     for path in plots.plot_weights(trajectory, tmp_path, sample=10):
         assert path.read_bytes()[:4] == b'\x89PNG'
+
+
+def test_frames_show_the_robot_at_each_sampled_step(robot_coefficients, tmp_path):
+    shots = plots.side_views(robot_coefficients, 'whole', 0, every=5, count=3)
+    assert [step for step, _, _ in shots] == [1, 6, 11]
+    assert shots[0][2].shape == (240, 320, 3) and shots[0][2].dtype == np.uint8
+    assert not np.array_equal(shots[0][2], shots[-1][2])    # the robot moved between them
+    assert plots.plot_frames(shots, 0.02, tmp_path).read_bytes()[:4] == b'\x89PNG'
+
+
+def test_frames_need_an_env_with_a_side_view(coefficients):
+    with pytest.raises(ValueError, match='renders no side view'):
+        plots.side_views(coefficients, 'whole', 0, every=50, count=2)

@@ -89,7 +89,7 @@ def test_spaces_and_layout(env):
     assert np.all(lower < upper)
     assert np.all((lower <= env.nominal_pose) & (env.nominal_pose <= upper))
     assert env.action_scale.shape == (12,) and np.all(env.action_scale > 0)
-    assert info['steps'] == 0 and info['distance'] == 0.0
+    assert info['steps'] == 0 and info['distance_walked'] == 0.0
 
 
 def test_reset_is_deterministic_under_a_seed():
@@ -144,7 +144,7 @@ def test_standing_still_stays_upright(env):
     roll, pitch, _ = pybullet.getEulerFromQuaternion(quat.tolist())
     assert abs(roll) < 0.05 and abs(pitch) < 0.05
     assert np.all(parts['foot_contact'] == 1.0)
-    assert abs(info['distance']) < 0.01
+    assert abs(info['distance_walked']) < 0.01
     np.testing.assert_allclose(parts['imu_linear_acceleration'], [0, 0, 9.81], atol=0.3)
     np.testing.assert_allclose(parts['imu_angular_velocity'], 0.0, atol=0.05)
     np.testing.assert_allclose(parts['joint_position'], env.nominal_pose, atol=0.05)
@@ -153,8 +153,8 @@ def test_standing_still_stays_upright(env):
 def test_open_loop_gait_walks_forward(whole_walk):
     observations, info = whole_walk
     assert info['steps'] == GAIT_STEPS
-    assert info['distance'] > 0.3
-    assert abs(info['x_position'] - info['distance']) < 0.05   # started near the origin
+    assert info['distance_walked'] > 0.3
+    assert abs(info['x_position'] - info['distance_walked']) < 0.05   # started near the origin
 
 
 def test_raw_step_is_the_physics_of_step():
@@ -183,7 +183,7 @@ def test_step_targets_is_step_of_the_action_targets():
             for a in actions:
                 obs, reward, terminated, truncated, info = \
                     env.step_targets(env.action_to_targets(a)) if by_targets else env.step(a)
-                trajectory.append(np.append(obs, [reward, terminated, info['distance']]))
+                trajectory.append(np.append(obs, [reward, terminated, info['distance_walked']]))
             runs.append(np.array(trajectory[1:]))
         np.testing.assert_array_equal(runs[0], runs[1])
         # targets beyond the limits are clipped to them; a locked joint stays at nominal
