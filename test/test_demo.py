@@ -15,8 +15,12 @@
 """The README's main job: the simulated robot under the controller, through ROS 2 topics."""
 
 from hebb_controller import cli
+from hebb_controller.config import load_config
+from hebb_controller.evolution.layout import save_genome
+from hebb_controller.evolution.rollout import GenomeSpec
 from mcap_ros2.reader import read_ros2_messages
 import numpy as np
+import torch
 
 
 def test_demo_drives_the_robot_through_topics_and_records(capsys, tmp_path, robot_coefficients):
@@ -59,3 +63,23 @@ def test_fast_demo_is_lock_step_and_repeats_exactly(capsys, robot_coefficients):
         assert ticks == commands >= 95, 'one command for (nearly) every one of the 100 steps'
         outcomes.append(walked)
     assert outcomes[0] == outcomes[1], 'the same seed gives the same walk, through ROS 2'
+
+
+def test_target_task_runs_the_vision_model_on_the_sim_camera(capsys, tmp_path):
+    config = load_config('robot_target')
+    path = tmp_path / 'target.safetensors'
+    genome = torch.randn(GenomeSpec.from_config(config).size,
+                         generator=torch.Generator().manual_seed(0)) * 0.1
+    save_genome(path, config, genome)
+    assert cli.main(['demo', '--task', 'target', '--fast', '--coefficients', str(path),
+                     '--duration', '2', '--report-every', '1']) == 0
+    out = capsys.readouterr().out
+    assert 'RobotTarget-v0' in out and 'camera 48x16' in out
+    control = next(line for line in out.splitlines() if line.startswith('control:'))
+    ticks, commands = (int(w) for w in
+                       control.split('control: ')[1].split(' commands')[0].split(' ticks, '))
+    assert ticks == commands >= 95, 'the camera arrives with the first state: no hold'
+    start, end = (float(w.split()[0]) for w in
+                  next(line for line in out.splitlines() if line.startswith('target:'))
+                  .split(': ')[1].split(', '))
+    assert 1.5 <= start <= 3.0 and end > 0

@@ -30,6 +30,7 @@ from hebb_controller.evolution.rollout import (EpisodeResult, genome_of, GenomeS
                                                make_batch, Policy, run_episodes, StepHook)
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.plasticity.coefficient_file import CoefficientFile
+from hebb_controller.sim import CAR_RACING_ID
 import numpy as np
 import torch
 
@@ -46,7 +47,8 @@ def policy_for(loaded: CoefficientFile, population: int) -> Policy:
     if layout.observation_scale is not None:
         normalization = (np.array(layout.observation_offset, dtype=np.float32),
                          np.array(layout.observation_scale, dtype=np.float32))
-    policy = Policy(GenomeSpec(spec.kind, network, loaded.metadata.conv), population,
+    car = loaded.metadata.env_id == CAR_RACING_ID
+    policy = Policy(GenomeSpec(spec.kind, network, loaded.metadata.conv, car), population,
                     normalization)
     genome = genome_of(loaded.network_layers(), loaded.conv_layers(), spec.kind == 'static')
     policy.set_genomes(genome.expand(population, -1))

@@ -57,14 +57,15 @@ def io_layout(env: gymnasium.Env, pixel: bool) -> IOLayout:
     base = env.unwrapped
     n_act = env.action_space.shape[0]
     commands = {'action_scale': [1.0] * n_act, 'action_offset': [0.0] * n_act}
+    space = env.observation_space
+    if isinstance(space, gymnasium.spaces.Dict):   # camera and proprioception
+        space = space['proprio']
     bounds = {}
-    if not pixel and np.isfinite(env.observation_space.low).all() \
-            and np.isfinite(env.observation_space.high).all():
-        bounds = {'observation_low': env.observation_space.low.tolist(),
-                  'observation_high': env.observation_space.high.tolist()}
-    if pixel:
-        observations, actions = [], ['steer', 'gas', 'brake'][:n_act]
-    elif hasattr(base, 'observation_layout'):
+    if not (pixel and space is env.observation_space) and np.isfinite(space.low).all() \
+            and np.isfinite(space.high).all():
+        bounds = {'observation_low': space.low.tolist(),
+                  'observation_high': space.high.tolist()}
+    if hasattr(base, 'observation_layout'):
         observations, actions = _robot_observation_names(base), list(base.joint_names)
         low, high = base.joint_limits
         commands = {'action_scale': base.action_scale.tolist(),
@@ -73,6 +74,8 @@ def io_layout(env: gymnasium.Env, pixel: bool) -> IOLayout:
         if hasattr(base, 'observation_scale'):
             commands['observation_offset'] = base.observation_offset.tolist()
             commands['observation_scale'] = base.observation_scale.tolist()
+    elif pixel:
+        observations, actions = [], ['steer', 'gas', 'brake'][:n_act]
     else:
         from hebb_controller.sim import ant
         if type(base).__name__ == 'AntBulletEnv':

@@ -41,8 +41,8 @@ from hebb_controller.plasticity.coefficient_file import ConvSpec
 from hebb_controller.plasticity.conv import ConvFrontEnd
 from hebb_controller.plasticity.genome import layer_shapes, layers_to_genome
 from hebb_controller.plasticity.network import HebbianNetwork, StaticNetwork
-from hebb_controller.sim import CAR_RACING_ID
-from hebb_controller.sim.vector import RolloutBatch
+from hebb_controller.sim import CAR_RACING_ID, TARGET_ID
+from hebb_controller.sim.vector import Observations, RolloutBatch
 import numpy as np
 import torch
 
@@ -56,9 +56,18 @@ def make_env(env: EnvConfig) -> gymnasium.Env:
     return sim.make_env(env.env_id, **env.env_kwargs())
 
 
-def pixel_input(env_id: str) -> bool:
-    """Whether the env's observation is an image for the conv front-end."""
-    return env_id == CAR_RACING_ID
+def conv_spec(env: EnvConfig) -> Optional[ConvSpec]:
+    """
+    Return the conv front-end an env's images need, or None for a proprioceptive env.
+
+    CarRacing gives the paper's 84x84 frames; the seeing robot its head camera
+    at the configured size, whose features precede the proprioceptive inputs.
+    """
+    if env.env_id == CAR_RACING_ID:
+        return ConvSpec()
+    if env.env_id == TARGET_ID:
+        return ConvSpec(image_size=(env.camera_height, env.camera_width))
+    return None
 
 
 def initial_weights(layer_sizes: Sequence[int], init_range: float,
@@ -75,16 +84,22 @@ def initial_weights(layer_sizes: Sequence[int], init_range: float,
 
 @dataclass(frozen=True)
 class GenomeSpec:
-    """What a flat genome holds: network genes first, then conv filters (pixel task)."""
+    """
+    What a flat genome holds: network genes first, then conv filters (pixel tasks).
+
+    ``car_actions``: the outputs are the paper's car controls (steer tanh, gas
+    and brake sigmoid of the raw last layer) rather than the env's actions.
+    """
 
     kind: str
     network: NetworkConfig
     conv: Optional[ConvSpec]
+    car_actions: bool = False
 
     @classmethod
     def from_config(cls, config: HebbConfig) -> 'GenomeSpec':
-        return cls(config.es.genome, config.network,
-                   ConvSpec() if pixel_input(config.env.env_id) else None)
+        return cls(config.es.genome, config.network, conv_spec(config.env),
+                   config.env.env_id == CAR_RACING_ID)
 
     def build(self, population: int) -> tuple[Network, Optional[ConvFrontEnd]]:
         """Build the network (and front-end) for a batch of ``population`` individuals."""
@@ -132,7 +147,6 @@ class Policy:
         self.population = population
         self.network, self.conv = spec.build(population)
         self.normalization = normalization
-        self._car = spec.conv is not None
 
     def set_genomes(self, genomes: torch.Tensor) -> None:
         """Load genomes ``[k, G]``: network genes, then conv filters."""
@@ -147,16 +161,28 @@ class Policy:
             net = self.network
             net.set_weights(initial_weights(net.layer_sizes, net.init_range, seeds))
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        """Map observations ``[k, ...]`` to env actions ``[k, n_act]``, then learn."""
-        if self.normalization is not None:
-            offset, scale = self.normalization
-            obs = (obs - offset) * scale
-        inputs = self.conv.forward(obs) if self.conv is not None else obs
-        out = self.network.forward(torch.as_tensor(inputs, dtype=torch.float32))
+    def act(self, obs: Observations) -> np.ndarray:
+        """
+        Map observations ``[k, ...]`` to env actions ``[k, n_act]``, then learn.
+
+        A dict observation (the seeing robot) is ``image`` for the front-end
+        and ``proprio``; the network sees the image features, then the rest.
+        """
+        images, proprio = (obs['image'], obs['proprio']) if isinstance(obs, dict) else \
+            ((obs, None) if self.conv is not None else (None, obs))
+        parts = []
+        if images is not None:
+            parts.append(self.conv.forward(images))
+        if proprio is not None:
+            if self.normalization is not None:
+                offset, scale = self.normalization
+                proprio = (proprio - offset) * scale
+            parts.append(torch.as_tensor(proprio, dtype=torch.float32))
+        inputs = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+        out = self.network.forward(inputs)
         if isinstance(self.network, HebbianNetwork):
             self.network.update()
-        if self._car:  # the paper's car: steer tanh, gas and brake sigmoid of the raw layer
+        if self.spec.car_actions:  # steer tanh, gas and brake sigmoid of the raw layer
             out = torch.cat([torch.tanh(out[:, :1]), torch.sigmoid(out[:, 1:])], dim=1)
         return out.numpy().astype(np.float32)
 

@@ -31,7 +31,7 @@ import sys
 from typing import Optional
 
 from diagnostic_msgs.msg import DiagnosticArray
-from hebb_controller.config import ConfigError
+from hebb_controller.config import ConfigError, package_share
 from hebb_controller.plasticity.coefficient_file import CoefficientFileError
 from hebb_controller.ros.controller_node import ControllerNode, StartupError
 from hebb_controller.ros.recording import Recorder
@@ -48,11 +48,19 @@ from std_msgs.msg import Float64MultiArray
 import torch
 
 
+# task -> (the config the sim node simulates, the shipped coefficient file)
+TASKS = {'walk': ('robot', 'coefficients/robot.safetensors'),
+         'target': ('robot_target', 'coefficients/robot_target.safetensors')}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb demo', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--task', choices=TASKS, default='walk',
+                        help='walk: along +x (config robot); target: walk to a red post seen '
+                             'only by the head camera (config robot_target)')
     parser.add_argument('--coefficients', metavar='FILE',
-                        help='coefficient file (default: the shipped one for the 12-joint robot)')
+                        help="coefficient file (default: the task's shipped one)")
     parser.add_argument('--morphology', help="simulated body (default: config/sim.yaml's)")
     parser.add_argument('--duration', type=float, default=20.0, metavar='SECONDS',
                         help='simulated time to run (default: 20)')
@@ -74,8 +82,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     executor = SingleThreadedExecutor(context=context)
     nodes, recorder = [], None
     try:
-        sim_overrides = [Parameter('seed', value=args.seed)]
-        controller_overrides = [Parameter('seed', value=args.seed)]
+        config, shipped = TASKS[args.task]
+        sim_overrides = [Parameter('seed', value=args.seed), Parameter('config', value=config)]
+        controller_overrides = [Parameter('seed', value=args.seed), Parameter(
+            'coefficients', value=args.coefficients or str(package_share() / shipped))]
         if args.fast:
             sim_overrides += [Parameter('real_time', value=False),
                               Parameter('publish_clock', value=True),
@@ -86,8 +96,6 @@ def main(argv: Optional[list[str]] = None) -> int:
             sim_overrides.append(Parameter('morphology', value=args.morphology))
         sim = SimNode(context=context, parameter_overrides=sim_overrides)
         nodes.append(sim)
-        if args.coefficients:
-            controller_overrides.append(Parameter('coefficients', value=args.coefficients))
         controller = ControllerNode(context=context, parameter_overrides=controller_overrides)
         nodes.append(controller)
         if args.record:
@@ -141,6 +149,10 @@ def _report(sim: SimNode, controller: ControllerNode) -> None:
     print(f'walked {sim.distance:.3f} m along +x in {sim.sim_time:.1f} s of simulated time'
           f'{" (the robot fell)" if sim.fell else ""}; controller {controller.core.mode.value}'
           f' ({controller.core.reason})')
+    if 'target_distance' in sim.last_info:
+        print(f'target: {sim.start_info["target_distance"]:.2f} m away at the start, '
+              f'{sim.last_info["target_distance"]:.2f} m at the end'
+              f'{"; reached it" if sim.reached else ""}')
     print(f'control: {counters.ticks} ticks, {counters.commands} commands, '
           f'tick cost median {np.median(latencies):.0f} us, p99 '
           f'{np.percentile(latencies, 99):.0f} us; skipped {counters.skipped_nonfinite}, '

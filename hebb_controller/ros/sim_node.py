@@ -27,20 +27,22 @@ noise and pushes are :class:`hebb_controller.sim.robot.RobotQuadrupedEnv`'s,
 stepped with :meth:`~hebb_controller.sim.robot.RobotQuadrupedEnv.step_targets`.
 With ``publish_clock`` the node is the clock of the system (``/clock``,
 simulated time), as Gazebo is; ``real_time: false`` runs as fast as the CPU
-allows, for tests and the headless demo.
+allows, for tests and the headless demo. A ``config`` whose env is the
+seeing robot (``RobotTarget-v0``) adds its red target post to the world; the
+camera shows it, and the robot's topics are unchanged.
 """
 
 import math
 import sys
 import time
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from builtin_interfaces.msg import Time
 from hebb_controller.config import ConfigError, load_config, load_node_params, SimParams
 from hebb_controller.ros.conversions import array_to_image, commands_to_message
 from hebb_controller.ros.node_main import run_node
 from hebb_controller.ros.parameters import declare_node_params
-from hebb_controller.sim import make_env, ROBOT_ID
+from hebb_controller.sim import make_env, ROBOT_ID, TARGET_ID
 from hebb_controller.sim.robot import CAMERA_FOV, RobotQuadrupedEnv
 from hebb_controller.sim.robot_damage import damage_for
 from nav_msgs.msg import Odometry
@@ -57,7 +59,7 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 # env ids whose env has the 12-joint robot interface (step_targets, joint_torques, base_pose)
-SUPPORTED_ENV_IDS = (ROBOT_ID,)
+SUPPORTED_ENV_IDS = (ROBOT_ID, TARGET_ID)
 CAMERA_FRAME = 'camera_optical'   # the head camera's optical frame (z ahead, x right, y down)
 # lockstep: a controller silent this long (s, wall clock) no longer holds the physics back
 LOCKSTEP_TIMEOUT = 1.0
@@ -71,6 +73,9 @@ class SimNode(Node):
     :class:`RobotQuadrupedEnv`), ``steps`` (control steps simulated since
     start), :attr:`sim_time`, ``distance`` (metres along +x since the last
     reset), ``fell`` (the env reported a fall since the last reset),
+    ``start_info`` and ``last_info`` (the env's info at the last reset and
+    step: the seeing robot's ``target_distance`` among it), ``reached`` (the
+    seeing robot came within reach of its target since the last reset),
     :attr:`targets` (the joint targets held), ``commands`` and ``dropped``
     (command messages used and rejected), ``resets``; :meth:`step` advances
     and publishes one control step (the timer calls it), :meth:`reset` starts
@@ -93,7 +98,7 @@ class SimNode(Node):
         self.distance = 0.0
         self.fell = False
         self._targets: Optional[np.ndarray] = None
-        self._frame_index = 0   # frame k is due at k camera periods of simulated time
+        self._frame_index = -1   # frame k is due at k camera periods; frame 0 with the first state
         self._awaiting_command, self._published_at = False, 0.0   # lockstep
         try:
             self._build(self.params.morphology or self.env_config.morphology)
@@ -139,7 +144,9 @@ class SimNode(Node):
 
     def reset(self) -> None:
         """Start a new episode with the next seed; hold the nominal pose until a command."""
-        self.env.reset(seed=self.params.seed + self.resets)
+        _, self.last_info = self.env.reset(seed=self.params.seed + self.resets)
+        self.start_info = self.last_info
+        self.reached = False
         self.resets += 1
         self._targets = None
         self.distance = 0.0
@@ -181,7 +188,11 @@ class SimNode(Node):
             return
         obs, _, terminated, _, info = self.robot.step_targets(self.targets)
         self.steps += 1
+        self.last_info = info
         self.distance = float(info['distance_walked'])
+        if info.get('reached') and not self.reached:
+            self.reached = True
+            self.get_logger().info(f'the robot reached the target after {info["steps"]} steps')
         if terminated and not self.fell:
             self.fell = True
             self.get_logger().warning(
@@ -198,10 +209,12 @@ class SimNode(Node):
             return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
         return self.get_clock().now().to_msg()
 
-    def _publish(self, obs: np.ndarray) -> None:
+    def _publish(self, obs: Union[np.ndarray, dict]) -> None:
         stamp = self._stamp()
         if self.clock_pub is not None:
             self.clock_pub.publish(ClockMsg(clock=stamp))
+        if isinstance(obs, dict):   # the seeing robot's: the camera goes out on its own topic
+            obs = obs['proprio']
         parts = self.robot.split_observation(obs.astype(np.float64))
         base = self.params.base_frame
 

@@ -27,11 +27,13 @@ import gymnasium
 ANT_ID = 'hebb_controller/AntBullet-v0'
 ROBOT_ID = 'hebb_controller/RobotQuadruped-v0'
 CAR_RACING_ID = 'hebb_controller/CarRacingPixels-v0'
+TARGET_ID = 'hebb_controller/RobotTarget-v0'
 
 _ENTRY_POINTS = {
     ANT_ID: 'hebb_controller.sim.ant:AntBulletEnv',
     ROBOT_ID: 'hebb_controller.sim.robot:RobotQuadrupedEnv',
     CAR_RACING_ID: 'hebb_controller.sim.car_racing:make_car_racing_pixels',
+    TARGET_ID: 'hebb_controller.sim.target:RobotTargetEnv',
 }
 
 for _env_id, _entry_point in _ENTRY_POINTS.items():

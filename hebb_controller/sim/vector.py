@@ -15,8 +15,9 @@
 """
 K envs of one id stepped side by side, for evaluating a population at once.
 
-Observations come back as one (K, obs_dim) float32 array, so a batched
-network (population axis first) computes all K actions in one op.
+Observations come back as one (K, obs_dim) float32 array (a dict of such
+arrays, one per key, for a dict observation space), so a batched network
+(population axis first) computes all K actions in one op.
 
 Why a small class and not Gymnasium's ``SyncVectorEnv``: an ES rollout needs
 each env to run until its own episode ends and then stay finished, its return
@@ -31,8 +32,11 @@ The envs are made with ``hebb_controller.sim.make_env``, so
 """
 from typing import Any, Optional, Sequence, Union
 
+from gymnasium import spaces
 from hebb_controller.sim import make_env
 import numpy as np
+
+Observations = Union[np.ndarray, dict[str, np.ndarray]]
 
 
 class RolloutBatch:
@@ -52,14 +56,19 @@ class RolloutBatch:
         self.num_envs = num_envs
         self.single_observation_space = self.envs[0].observation_space
         self.single_action_space = self.envs[0].action_space
-        obs_shape = self.single_observation_space.shape
-        self.observations = np.zeros((num_envs, *obs_shape), dtype=np.float32)
+        space = self.single_observation_space
+        if isinstance(space, spaces.Dict):
+            self.observations: Observations = {
+                key: np.zeros((num_envs, *sub.shape), dtype=np.float32)
+                for key, sub in space.spaces.items()}
+        else:
+            self.observations = np.zeros((num_envs, *space.shape), dtype=np.float32)
         self.returns = np.zeros(num_envs)
         self.lengths = np.zeros(num_envs, dtype=np.int64)
         self.live = np.zeros(num_envs, dtype=bool)
         self.infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
 
-    def reset(self, seed: Union[int, Sequence[int], None] = None) -> np.ndarray:
+    def reset(self, seed: Union[int, Sequence[int], None] = None) -> Observations:
         """
         Reset every env; an int seed s gives env i the seed s + i.
 
@@ -73,13 +82,21 @@ class RolloutBatch:
             if len(seeds) != self.num_envs:
                 raise ValueError(f'expected {self.num_envs} seeds, got {len(seeds)}')
         for i, (env, s) in enumerate(zip(self.envs, seeds)):
-            self.observations[i], self.infos[i] = env.reset(seed=s)
+            obs, self.infos[i] = env.reset(seed=s)
+            self._store(i, obs)
         self.returns[:] = 0.0
         self.lengths[:] = 0
         self.live[:] = True
         return self.observations
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _store(self, i: int, obs: Observations) -> None:
+        if isinstance(self.observations, dict):
+            for key, rows in self.observations.items():
+                rows[i] = obs[key]
+        else:
+            self.observations[i] = obs
+
+    def step(self, actions: np.ndarray) -> tuple[Observations, np.ndarray, np.ndarray]:
         """
         Step the live envs with their rows of ``actions`` (K, act_dim).
 
@@ -94,7 +111,7 @@ class RolloutBatch:
         stepped = self.live.copy()
         for i in np.flatnonzero(stepped):
             obs, reward, terminated, truncated, self.infos[i] = self.envs[i].step(actions[i])
-            self.observations[i] = obs
+            self._store(i, obs)
             rewards[i] = reward
             if terminated or truncated:
                 self.live[i] = False

@@ -121,3 +121,24 @@ def test_robot_input_normalisation_travels_in_the_coefficient_file(tmp_path):
     np.testing.assert_array_equal(file_offset, offset)
     np.testing.assert_array_equal(file_scale, scale)
     assert scale.shape == (38,) and np.all(scale > 0)
+
+
+def test_seeing_robot_feeds_camera_features_then_proprioception(tmp_path):
+    data = load_config('robot_target').model_dump(mode='json')
+    data['env']['max_episode_steps'] = 20
+    config = validate_config(data)
+    spec = GenomeSpec.from_config(config)
+    assert spec.conv.image_size == (16, 48) and not spec.car_actions
+    assert coefficient_file.conv_features(spec.conv) + 38 == config.network.layer_sizes[0]
+    genomes = torch.randn(2, spec.size, generator=torch.Generator().manual_seed(0))
+    evaluator = Evaluator(config, 2)
+    fitness, steps = evaluator.evaluate(genomes, episode_seeds(0, 0, [0, 1], 1))
+    evaluator.close()
+    assert np.isfinite(fitness).all() and steps == 40
+    path = tmp_path / 'target.safetensors'
+    save_genome(path, config, genomes[0])
+    loaded = coefficient_file.load(path)
+    assert loaded.metadata.conv == spec.conv
+    assert len(loaded.metadata.layout.observation_names) == 38
+    policy = policy_for(loaded, 1)
+    assert torch.equal(policy.conv.weights[0][0], evaluator.policy(2).conv.weights[0][0])
