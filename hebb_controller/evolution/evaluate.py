@@ -60,8 +60,10 @@ def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed:
                   on_step: Optional[StepHook] = None) -> EpisodeResult:
     """Run ``episodes`` lifetimes of the file's rules on ``morphology``."""
     torch.set_num_threads(1)
-    env_config = EnvConfig(env_id=env_id or loaded.metadata.env_id,
-                           **({'max_episode_steps': max_steps} if max_steps else {}))
+    settings = dict(loaded.metadata.env_settings)   # the training env's camera, noise, ...
+    if max_steps:
+        settings['max_episode_steps'] = max_steps
+    env_config = EnvConfig(env_id=env_id or loaded.metadata.env_id, **settings)
     seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
     with make_batch(env_config, morphology, episodes) as batch:
         return run_episodes(policy_for(loaded, episodes), batch, seeds, on_step)

@@ -19,6 +19,10 @@
 three plus more kinds of damage), fitness mean +- std over fresh episodes.
 A morphology is *seen* when it is among the file's training morphologies.
 
+``target --hebbian H --static S``: the seeing robot's success rate, the
+share of episodes (one random target each) in which the robot comes within
+reach of the post, and the mean distance left at the end, per morphology.
+
 ``ablation --hebbian H``, our protocol (the paper describes the experiment
 but its code has no script for it): N episodes side by side; at scored step
 ``--at`` a random ``--fraction`` of every layer's weights is set to zero
@@ -36,6 +40,7 @@ from typing import Optional, Sequence
 
 from hebb_controller.evolution.evaluate import evaluate_file
 from hebb_controller.plasticity import coefficient_file
+from hebb_controller.sim import TARGET_ID
 import numpy as np
 
 DAMAGE_MORPHOLOGIES = ('whole', 'damaged_right_front', 'damaged_left_front',
@@ -56,6 +61,29 @@ def damage(args: argparse.Namespace) -> int:
             r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps)
             seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
             cells.append(f'{r.returns.mean():.0f} +- {r.returns.std():.0f} ({seen})')
+        print(f'| {morphology} | {" | ".join(cells)} |')
+    return 0
+
+
+def target(args: argparse.Namespace) -> int:
+    files = {'hebbian': args.hebbian, 'static': args.static}
+    loaded = {k: coefficient_file.load(v) for k, v in files.items() if v}
+    if not loaded:
+        raise SystemExit('hebb experiment target: give --hebbian and/or --static')
+    if any(cf.metadata.env_id != TARGET_ID for cf in loaded.values()):
+        raise SystemExit(f'hebb experiment target: needs files evolved on {TARGET_ID}')
+    print(f'{args.episodes} random targets per cell: reached (share), mean distance left '
+          '(m) / at the start')
+    print(f'| morphology | {" | ".join(loaded)} |')
+    print('|---|' + '---|' * len(loaded))
+    for morphology in args.morphologies:
+        cells = []
+        for cf in loaded.values():
+            r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps)
+            reached = sum(bool(info.get('reached')) for info in r.infos)
+            left = np.mean([info['target_distance'] for info in r.infos])
+            cells.append(f'{reached}/{args.episodes} ({reached / args.episodes:.0%}), '
+                         f'{left:.2f}')
         print(f'| {morphology} | {" | ".join(cells)} |')
     return 0
 
@@ -112,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument('--hebbian', metavar='FILE')
     d.add_argument('--static', metavar='FILE')
     d.add_argument('--morphologies', nargs='+', default=list(DAMAGE_MORPHOLOGIES))
+    t = sub.add_parser('target', help="the seeing robot's success rate per morphology")
+    t.add_argument('--hebbian', metavar='FILE')
+    t.add_argument('--static', metavar='FILE')
+    t.add_argument('--morphologies', nargs='+', default=['whole', 'damaged_left_front'])
     a = sub.add_parser('ablation', help='zero weights mid-episode, measure the recovery')
     a.add_argument('--hebbian', metavar='FILE', required=True)
     a.add_argument('--morphology', default='whole')
@@ -119,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--at', type=int, default=400, help='scored step of the ablation')
     a.add_argument('--window', type=int, default=100, help='steps to measure speed over')
     a.add_argument('--recover', type=float, default=0.9, help='fraction of the speed before')
-    for p in (d, a):
+    for p in (d, t, a):
         p.add_argument('--episodes', type=int, default=5)
         p.add_argument('--max-steps', type=int, help='control steps per episode')
         p.add_argument('--seed', type=int, default=0)
@@ -128,4 +160,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    return damage(args) if args.experiment == 'damage' else ablation(args)
+    return {'damage': damage, 'target': target, 'ablation': ablation}[args.experiment](args)

@@ -102,7 +102,9 @@ def coefficient_metadata(config: HebbConfig, spec: GenomeSpec, fitness: Optional
                             output_activation=net.output_activation,
                             init_range=net.init_range, weight_norm=net.weight_norm,
                             weight_clip=net.weight_clip),
-        conv=spec.conv, layout=layout, env_id=config.env.env_id, control_step=control_step,
+        conv=spec.conv, layout=layout, env_id=config.env.env_id,
+        env_settings=config.env.model_dump(mode='json', exclude={'env_id', 'morphology'}),
+        control_step=control_step,
         morphologies=list(config.es.morphologies), seed=config.es.seed, fitness=fitness,
         provenance=provenance)
 

@@ -189,11 +189,12 @@ class Policy:
 
 @dataclass
 class EpisodeResult:
-    """Per individual: summed reward, distance walked (if the env reports it), steps."""
+    """Per individual: summed reward, distance walked (if the env reports it), steps, last info."""
 
     returns: np.ndarray
     distances: np.ndarray
     steps: np.ndarray
+    infos: list[dict]
 
 
 def make_batch(env: EnvConfig, morphology: str, size: int) -> RolloutBatch:
@@ -221,7 +222,8 @@ def run_episodes(policy: Policy, batch: RolloutBatch, seeds: Sequence[int],
             on_step(t, policy, batch.infos)
         t += 1
     distances = np.array([info.get('distance_walked', 0.0) for info in batch.infos])
-    return EpisodeResult(batch.returns.copy(), distances, batch.lengths.copy())
+    return EpisodeResult(batch.returns.copy(), distances, batch.lengths.copy(),
+                         [dict(info) for info in batch.infos])
 
 
 class Evaluator:

@@ -150,6 +150,9 @@ class CoefficientMetadata(_Strict):
     conv: Optional[ConvSpec] = None
     layout: IOLayout
     env_id: str
+    env_settings: dict[str, Any] = Field(
+        {}, description="the training env's keyword arguments besides the body (episode "
+                        'length, camera size and rate, noise): evaluations rebuild that env')
     control_step: Optional[float] = Field(
         None, gt=0, description='seconds between control steps (and updates) in training')
     morphologies: list[str] = ['whole']

@@ -16,7 +16,7 @@
 
 from hebb_controller.config import load_config
 from hebb_controller.evolution import evaluate, experiment, plots
-from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors
+from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors, save_genome
 from hebb_controller.evolution.rollout import GenomeSpec
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.sim.ant import SETTLE_STEPS
@@ -89,3 +89,22 @@ def test_frames_show_the_robot_at_each_sampled_step(robot_coefficients, tmp_path
 def test_frames_need_an_env_with_a_side_view(coefficients):
     with pytest.raises(ValueError, match='renders no side view'):
         plots.side_views(coefficients, 'whole', 0, every=50, count=2)
+
+
+def test_target_success_table(tmp_path, capsys):
+    config = load_config('robot_target')
+    path = tmp_path / 'target.safetensors'
+    save_genome(path, config, torch.zeros(GenomeSpec.from_config(config).size))
+    loaded = coefficient_file.load(path)
+    assert loaded.metadata.env_settings['camera_width'] == 48, 'the camera it was evolved with'
+    assert experiment.main(['target', '--hebbian', str(path), '--episodes', '2',
+                            '--max-steps', '10', '--morphologies', 'whole']) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines()
+               if line.startswith('| whole |'))
+    reached, left = row.split('|')[2].split(',')
+    assert reached.strip() == '0/2 (0%)' and 1.3 < float(left) < 3.1   # 10 steps: not there
+
+
+def test_target_table_needs_target_files(coefficients):
+    with pytest.raises(SystemExit, match='needs files evolved on'):
+        experiment.main(['target', '--hebbian', str(coefficients)])
