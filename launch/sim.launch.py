@@ -15,7 +15,9 @@
 """
 Simulated robot under the Hebbian controller: the ``sim`` and ``controller`` nodes.
 
-``ros2 launch hebb_controller sim.launch.py [coefficients:=FILE] [morphology:=NAME]``.
+``ros2 launch hebb_controller sim.launch.py [coefficients:=FILE] [morphology:=NAME]``;
+the seeing robot: ``config:=robot_target`` and
+``coefficients:=<share>/coefficients/robot_target.safetensors``.
 Parameters come from ``config/sim.yaml`` and ``config/controller.yaml``; the
 arguments' defaults are read from the same files.
 """
@@ -39,12 +41,16 @@ def generate_launch_description():
     return LaunchDescription([
         DeclareLaunchArgument('coefficients', default_value=controller.coefficients,
                               description='coefficient file; empty: the shipped one'),
+        DeclareLaunchArgument('config', default_value=sim.config,
+                              description='training config whose env is simulated: robot, '
+                                          'or robot_target (the seeing robot and its post)'),
         DeclareLaunchArgument('morphology', default_value=sim.morphology,
                               description="simulated body; empty: the sim config's"),
         DeclareLaunchArgument('device', default_value=controller.device,
                               description='auto, cpu or cuda'),
         Node(package='hebb_controller', executable='sim', name='sim', output='screen',
-             parameters=[sim_params, {'morphology': LaunchConfiguration('morphology')}]),
+             parameters=[sim_params, {'config': LaunchConfiguration('config'),
+                                      'morphology': LaunchConfiguration('morphology')}]),
         Node(package='hebb_controller', executable='controller', name='controller',
              output='screen',
              parameters=[controller_params,

@@ -129,6 +129,9 @@ def ablation(args: argparse.Namespace) -> int:
             r = recovery(traces[ablate][:, e], args.at, args.window, args.recover)
             print(f'| {name} | {e} | {1000 * r["before"]:.2f} | {1000 * r["after"]:.2f} | '
                   f'{"never" if r["recover"] is None else r["recover"]} |')
+    if args.plot:
+        from hebb_controller.evolution.plots import plot_ablation
+        print(plot_ablation(traces[False], traces[True], args.at, args.fraction, args.plot))
     return 0
 
 
@@ -151,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--at', type=int, default=400, help='scored step of the ablation')
     a.add_argument('--window', type=int, default=100, help='steps to measure speed over')
     a.add_argument('--recover', type=float, default=0.9, help='fraction of the speed before')
+    a.add_argument('--plot', metavar='PNG', help='also plot the distance traces')
     for p in (d, t, a):
         p.add_argument('--episodes', type=int, default=5)
         p.add_argument('--max-steps', type=int, help='control steps per episode')

@@ -141,6 +141,27 @@ def plot_frames(shots: list[tuple[int, float, np.ndarray]], control_step: float,
     return path
 
 
+def plot_ablation(control: np.ndarray, ablated: np.ndarray, at: int, fraction: float,
+                  out: str) -> Path:
+    """Plot distance over steps ``[steps, episodes]`` with and without the ablation at ``at``."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for traces, colour, name in ((control, 'tab:blue', 'control'),
+                                 (ablated, 'tab:red', f'{fraction:.0%} of weights zeroed')):
+        ax.plot(traces, color=colour, linewidth=0.7, alpha=0.4)
+        ax.plot(np.nanmean(traces, axis=1), color=colour, linewidth=2, label=name)
+    ax.axvline(at, color='black', linestyle='--', linewidth=1)
+    ax.set_xlabel('control step')
+    ax.set_ylabel('distance walked (m)')
+    ax.set_title('ablation mid-episode: thin lines episodes, thick their mean')
+    ax.legend()
+    fig.tight_layout()
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb plot', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

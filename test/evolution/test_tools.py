@@ -60,11 +60,13 @@ def test_recovery_measure():
     assert r['recover'] == 19
 
 
-def test_ablation_runs_and_reports(coefficients, capsys):
+def test_ablation_runs_and_reports(coefficients, capsys, tmp_path):
     experiment.main(['ablation', '--hebbian', str(coefficients), '--episodes', '2',
-                     '--max-steps', '120', '--at', '40', '--window', '20', '--fraction', '0.5'])
+                     '--max-steps', '120', '--at', '40', '--window', '20', '--fraction', '0.5',
+                     '--plot', str(tmp_path / 'ablation.png')])
     out = capsys.readouterr().out
     assert out.count('| ablated |') == 2 and out.count('| control |') == 2
+    assert (tmp_path / 'ablation.png').read_bytes()[:4] == b'\x89PNG'
 
 
 def test_plots_write_pngs(coefficients, tmp_path):
