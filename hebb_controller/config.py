@@ -121,6 +121,9 @@ class EvolutionConfig(StrictModel):
     learning_rate_min: float = Field(0.001, ge=0, description='lr decays only while above this')
     l2_penalty: float = Field(0.01, ge=0, description='fitness minus this x mean(genome^2)')
     init_std: float = Field(1.0, gt=0, description='the genome starts normal(0, init_std)')
+    init_from: Optional[str] = Field(
+        None, description='coefficient file whose matching genes replace the normal start '
+                          '(warm start; a relative path is tried from the package too)')
     episodes: int = Field(1, ge=1, description='episodes per individual and morphology')
     morphologies: tuple[str, ...] = Field(
         ('whole', 'damaged_right_front'), min_length=1,

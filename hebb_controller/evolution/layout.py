@@ -30,7 +30,7 @@ from typing import Any, Optional
 
 import gymnasium
 from hebb_controller.config import HebbConfig
-from hebb_controller.evolution.rollout import GenomeSpec, make_env
+from hebb_controller.evolution.rollout import genome_of, GenomeSpec, make_env
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.plasticity.coefficient_file import (CoefficientMetadata, IOLayout,
                                                          NetworkSpec)
@@ -135,3 +135,47 @@ def save_genome(path: Path, config: HebbConfig, genome: torch.Tensor,
     spec = GenomeSpec.from_config(config)
     metadata = coefficient_metadata(config, spec, fitness, provenance or {})
     return coefficient_file.save(path, metadata, coefficient_tensors(spec, genome))
+
+
+def warm_start(config: HebbConfig, genome: torch.Tensor,
+               source: coefficient_file.CoefficientFile) -> tuple[torch.Tensor, int]:
+    """
+    Copy into ``genome`` the genes of an evolved file that mean the same thing here.
+
+    A tensor of the same name and shape is copied whole. A first layer with
+    other inputs (the seeing robot's camera features before the walking
+    robot's 38 sensors) gets the rows of the inputs both files name, and
+    zeros for its other rows, so the copied behaviour starts intact: those
+    synapses keep their small random initial weights until evolution gives
+    them rules. The conv filters keep their values. Returns the new genome
+    and the genes copied.
+    """
+    spec = GenomeSpec.from_config(config)
+    source_kind = source.metadata.network.kind
+    if source_kind != spec.kind or (spec.kind == 'hebbian'
+                                    and source.metadata.network.rule != config.network.rule):
+        raise ValueError(f'cannot start a {spec.kind} {config.network.rule} genome from a '
+                         f'{source_kind} {source.metadata.network.rule} file')
+    target = coefficient_tensors(spec, genome)
+    names = coefficient_metadata(config, spec, None, {}).layout.observation_names
+    features = config.network.layer_sizes[0] - len(names)   # conv features come first
+    copied = 0
+    for name, tensor in source.tensors.items():
+        if name not in target:
+            continue
+        mine = target[name]
+        if mine.shape == tensor.shape:
+            mine.copy_(tensor)
+            copied += tensor.numel()
+        elif name.endswith('.0') and not name.startswith('conv') and source.metadata.conv is None \
+                and mine.shape[-1] == tensor.shape[-1]:
+            rows = {n: i for i, n in enumerate(source.metadata.layout.observation_names)}
+            mine.zero_()
+            for i, input_name in enumerate(names):
+                if input_name in rows:
+                    mine[..., features + i, :] = tensor[..., rows[input_name], :]
+                    copied += tensor[..., rows[input_name], :].numel()
+    layers = [target[f'{"hebbian" if spec.kind == "hebbian" else "weights"}.{k}']
+              for k in range(len(config.network.layer_sizes) - 1)]
+    conv = [target[f'conv.{k}'] for k in range(len(spec.conv.channels))] if spec.conv else []
+    return genome_of(layers, conv, static=spec.kind == 'static'), copied

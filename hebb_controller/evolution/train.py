@@ -40,12 +40,14 @@ import sys
 import time
 from typing import Callable, Optional
 
-from hebb_controller.config import ConfigError, HebbConfig, load_config, validate_config
+from hebb_controller.config import (ConfigError, HebbConfig, load_config, package_share,
+                                    validate_config)
 from hebb_controller.evolution.checkpoint import load_latest, save_checkpoint
 from hebb_controller.evolution.distributed import RayEvaluator
 from hebb_controller.evolution.es import EvolutionStrategy, perturbed
-from hebb_controller.evolution.layout import save_genome
+from hebb_controller.evolution.layout import save_genome, warm_start
 from hebb_controller.evolution.rollout import GenomeSpec
+from hebb_controller.plasticity import coefficient_file
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -98,6 +100,12 @@ def _save_coefficients(path: Path, config: HebbConfig, genome: torch.Tensor,
     save_genome(path, config, genome, fitness, {
         'source': 'hebb train', 'individual': what, 'generation': generation,
         'config': config.model_dump(mode='json')})
+
+
+def _find(path: str) -> Path:
+    """Return ``path`` as given if it exists, else inside the package (``coefficients/...``)."""
+    given = Path(path)
+    return given if given.exists() or given.is_absolute() else package_share() / given
 
 
 def resolve_run(config: Optional[str], run_dir: Optional[str],
@@ -156,6 +164,11 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
         print(f'resuming {run_dir} at generation {es.generation} from {used.name}',
               file=sys.stderr)
     else:
+        if config.es.init_from:
+            source = coefficient_file.load(_find(config.es.init_from))
+            es.centre, copied = warm_start(config, es.centre, source)
+            print(f'started {copied} of {spec.size} genes from {config.es.init_from}',
+                  file=sys.stderr)
         (run_dir / CONFIG_FILE).write_text(
             yaml.safe_dump(config.model_dump(mode='json'), sort_keys=False))
     _write_metrics(metrics_path, _read_metrics(metrics_path, es.generation))

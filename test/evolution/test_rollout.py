@@ -18,12 +18,13 @@ from hebb_controller.config import load_config, validate_config
 from hebb_controller.evolution.es import EvolutionStrategy
 from hebb_controller.evolution.evaluate import policy_for
 from hebb_controller.evolution.layout import (coefficient_metadata, coefficient_tensors,
-                                              save_genome)
+                                              save_genome, warm_start)
 from hebb_controller.evolution.rollout import (episode_seeds, Evaluator, genome_of, GenomeSpec,
                                                initial_weights, input_normalization, make_env)
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork, StaticNetwork
 from hebb_controller.sim import ant
 import numpy as np
+import pytest
 import torch
 
 
@@ -142,3 +143,25 @@ def test_seeing_robot_feeds_camera_features_then_proprioception(tmp_path):
     assert len(loaded.metadata.layout.observation_names) == 38
     policy = policy_for(loaded, 1)
     assert torch.equal(policy.conv.weights[0][0], evaluator.policy(2).conv.weights[0][0])
+
+
+def test_warm_start_copies_the_walking_rules_into_the_seeing_robot(tmp_path):
+    walking = load_config('robot_demo')
+    path = tmp_path / 'walk.safetensors'
+    save_genome(path, walking, torch.randn(GenomeSpec.from_config(walking).size))
+    source = coefficient_file.load(path)
+    seeing = load_config('robot_target')
+    spec = GenomeSpec.from_config(seeing)
+    start = torch.randn(spec.size)
+    genome, copied = warm_start(seeing, start, source)
+    assert copied == GenomeSpec.from_config(walking).size
+    tensors, before = coefficient_tensors(spec, genome), coefficient_tensors(spec, start)
+    features = coefficient_file.conv_features(spec.conv)
+    assert torch.equal(tensors['hebbian.0'][:, features:], source.tensors['hebbian.0'])
+    assert not tensors['hebbian.0'][:, :features].any(), 'camera synapses start without rules'
+    for name in ('hebbian.1', 'hebbian.2'):
+        assert torch.equal(tensors[name], source.tensors[name])
+    assert torch.equal(tensors['conv.0'], before['conv.0'])
+    with pytest.raises(ValueError, match='cannot start a static'):
+        warm_start(validate_config({**seeing.model_dump(mode='json'),
+                                    'es': {'genome': 'static'}}), start[:10], source)

@@ -24,6 +24,8 @@ import time
 
 from hebb_controller.config import load_config, validate_config
 from hebb_controller.evolution import checkpoint
+from hebb_controller.evolution.es import EvolutionStrategy
+from hebb_controller.evolution.rollout import genome_of, GenomeSpec
 from hebb_controller.evolution.train import METRICS, train
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork
 import pytest
@@ -155,3 +157,16 @@ def test_resume_after_sigkill_continues_exactly(ray_session, tmp_path):
     assert metrics(run) == metrics(reference)
     assert centre(run)[1].equal(centre(reference)[1])
     assert centre(run)[0] == centre(reference)[0]
+
+
+def test_a_run_can_start_from_an_evolved_file(straight_run, tmp_path, capsys):
+    source = straight_run / 'centre.safetensors'
+    config = smoke(init_from=str(source), generations=1)
+    run = train(config, tmp_path, progress=False)
+    assert 'started 2880 of 2880 genes from' in capsys.readouterr().err
+    _, after_one = centre(run)
+    evolved = genome_of(coefficient_file.load(source).network_layers())
+    spec = GenomeSpec.from_config(config)
+    fresh = EvolutionStrategy.from_config(config.es, spec.size, spec.network_genes).centre
+    # one ES step from the file's genome, not from the normal start
+    assert (after_one - evolved).norm() < 0.5 * (after_one - fresh).norm()
