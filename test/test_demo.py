@@ -15,9 +15,10 @@
 """The README's main job: the simulated robot under the controller, through ROS 2 topics."""
 
 from hebb_controller import cli
-from hebb_controller.config import load_config
+from hebb_controller.config import load_config, package_share
 from hebb_controller.evolution.layout import save_genome
 from hebb_controller.evolution.rollout import GenomeSpec
+from hebb_controller.plasticity import coefficient_file
 from mcap_ros2.reader import read_ros2_messages
 import numpy as np
 import torch
@@ -83,3 +84,19 @@ def test_target_task_runs_the_vision_model_on_the_sim_camera(capsys, tmp_path):
                   next(line for line in out.splitlines() if line.startswith('target:'))
                   .split(': ')[1].split(', '))
     assert 1.5 <= start <= 3.0 and end > 0
+
+
+def test_the_shipped_files_load_with_their_env():
+    for name, env_id in (('robot', 'RobotQuadruped-v0'), ('robot_target', 'RobotTarget-v0')):
+        loaded = coefficient_file.load(package_share() / 'coefficients' / f'{name}.safetensors')
+        assert loaded.metadata.env_id == f'hebb_controller/{env_id}'
+        assert loaded.metadata.network.weight_norm, 'evolved with weight normalisation'
+
+
+def test_the_shipped_file_walks_the_robot_forward_through_ros(capsys):
+    # the bar: 2 m in 10 s; five seeds measured 4 to 5 m (README, Results)
+    assert cli.main(['demo', '--fast', '--duration', '10', '--report-every', '100']) == 0
+    out = capsys.readouterr().out
+    walked = next(line for line in out.splitlines() if line.startswith('walked'))
+    assert float(walked.split()[1]) >= 2.0, walked
+    assert 'fell' not in walked

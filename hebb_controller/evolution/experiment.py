@@ -60,7 +60,9 @@ def damage(args: argparse.Namespace) -> int:
         for kind, cf in loaded.items():
             r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps)
             seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
-            cells.append(f'{r.returns.mean():.0f} +- {r.returns.std():.0f} ({seen})')
+            mean, std = r.returns.mean(), r.returns.std()
+            digits = 0 if abs(mean) >= 100 else 2   # the ant's fitness units, the robot's metres
+            cells.append(f'{mean:.{digits}f} +- {std:.{digits}f} ({seen})')
         print(f'| {morphology} | {" | ".join(cells)} |')
     return 0
 
