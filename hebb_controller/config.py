@@ -125,6 +125,10 @@ class EvolutionConfig(StrictModel):
         None, description='coefficient file whose matching genes replace the normal start '
                           '(warm start; a relative path is tried from the package too)')
     episodes: int = Field(1, ge=1, description='episodes per individual and morphology')
+    shared_episodes: bool = Field(
+        False, description='every individual of a generation meets the same episodes (initial '
+                           'weights, reset, target): common random numbers, for tasks whose '
+                           'episodes differ much')
     morphologies: tuple[str, ...] = Field(
         ('whole', 'damaged_right_front'), min_length=1,
         description='fitness is averaged over these bodies')

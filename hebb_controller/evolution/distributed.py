@@ -63,7 +63,8 @@ class RolloutWorker:
         """Fitness of the given individuals of ``generation``, and env steps taken."""
         es = self.config.es
         genomes = perturbed(centre, sigma, es.seed, generation, individuals)
-        seeds = episode_seeds(es.seed, generation, individuals,
+        seeds = episode_seeds(es.seed, generation,
+                              [0] * len(individuals) if es.shared_episodes else individuals,
                               es.episodes * len(es.morphologies))
         return self.evaluator.evaluate(genomes, seeds)
 

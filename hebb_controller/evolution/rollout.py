@@ -27,7 +27,9 @@ Every episode starts from new random weights, drawn per individual from the
 seed ``derive_seed(run_seed, EPISODE_STREAM, generation, individual,
 episode)``, exactly as ``HebbianNetwork.reset(seed)`` draws them for one
 individual. So an individual's fitness depends on nothing but its genome and
-those integers: not on which worker ran it nor what shared its batch.
+those integers: not on which worker ran it nor what shared its batch. With
+``es.shared_episodes`` the individual index is 0 for all: a generation's
+individuals meet the same episodes (common random numbers).
 """
 
 from dataclasses import dataclass

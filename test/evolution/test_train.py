@@ -170,3 +170,13 @@ def test_a_run_can_start_from_an_evolved_file(straight_run, tmp_path, capsys):
     fresh = EvolutionStrategy.from_config(config.es, spec.size, spec.network_genes).centre
     # one ES step from the file's genome, not from the normal start
     assert (after_one - evolved).norm() < 0.5 * (after_one - fresh).norm()
+
+
+def test_shared_episodes_give_every_individual_the_same_lifetime(ray_session, tmp_path):
+    # sigma so small that the genomes are alike: what differs is the episodes
+    stds = {}
+    for shared in (False, True):
+        run = train(smoke(shared_episodes=shared, sigma=1e-6, sigma_min=0.0, generations=1),
+                    tmp_path / str(shared), progress=False)
+        stds[shared] = float(metrics(run)[0]['fitness_std'])
+    assert stds[True] < 0.1 * stds[False], stds
