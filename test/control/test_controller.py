@@ -14,6 +14,8 @@
 
 """The controller's logic without ROS: observation, modes, limits, plasticity per tick."""
 
+import dataclasses
+
 from hebb_controller.config import ControllerParams, load_config
 from hebb_controller.control import HebbianController, Mode
 from hebb_controller.control.observation import ObservationBuilder, Readings
@@ -178,7 +180,11 @@ def test_reset_gives_new_random_weights_and_ablate_zeroes_some(loaded):
 
 
 def test_diverging_weights_are_reset(loaded):
-    core = controller(loaded, startup_ramp_time=0.0, max_weight_norm=50.0)
+    # without weight normalisation nothing bounds the weights but this check
+    network = loaded.metadata.network.model_copy(update={'weight_norm': False})
+    unnormalised = dataclasses.replace(
+        loaded, metadata=loaded.metadata.model_copy(update={'network': network}))
+    core = controller(unnormalised, startup_ramp_time=0.0, max_weight_norm=50.0)
     nominal = np.array(loaded.metadata.layout.action_offset)
     run(core, nominal, 2)
     core.network.set_weights([w * 1e4 for w in core.network.weights])
