@@ -94,9 +94,11 @@ def test_the_shipped_files_load_with_their_env():
 
 
 def test_the_shipped_file_walks_the_robot_forward_through_ros(capsys):
-    # the bar: 2 m in 10 s; five seeds measured 4 to 5 m (README, Results)
-    assert cli.main(['demo', '--fast', '--duration', '10', '--report-every', '100']) == 0
+    # the bar: 3 m in 20 s. Seeds 0 to 6 measured 5.6 to 10.2 m (README, Results); the
+    # unevolved start's best of 100 lifetimes is 2.95 m. Lock-step repeats a seed on one
+    # machine, but another CPU's float rounding may walk another path: hence the margin.
+    assert cli.main(['demo', '--fast', '--duration', '20', '--report-every', '100']) == 0
     out = capsys.readouterr().out
     walked = next(line for line in out.splitlines() if line.startswith('walked'))
-    assert float(walked.split()[1]) >= 2.0, walked
+    assert float(walked.split()[1]) >= 3.0, walked
     assert 'fell' not in walked
