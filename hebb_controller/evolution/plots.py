@@ -20,6 +20,8 @@
 over time (``weights.png``), and the whole weight vector's trajectory
 projected on its first two principal components (``pca.png``, SVD of the
 centred trajectory): evolved rules converge to an attractor.
+``paths COEFFS``: the seeing robot's paths from above, each with its target
+(``paths.png``).
 ``frames COEFFS``: a strip of side views of one lifetime (``frames.png``), for
 envs that render one (the 12-joint robot's ``side_view``).
 """
@@ -162,6 +164,45 @@ def plot_ablation(control: np.ndarray, ablated: np.ndarray, at: int, fraction: f
     return path
 
 
+def target_paths(coefficients: Path, morphology: str, episodes: int, seed: int
+                 ) -> list[tuple[np.ndarray, tuple[float, float], bool]]:
+    """Record (path [steps, 2], target (x, y), reached) of each of ``episodes`` lifetimes."""
+    loaded = coefficient_file.load(coefficients)
+    paths: list[list[tuple[float, float]]] = [[] for _ in range(episodes)]
+
+    def on_step(t, policy, infos):
+        for path, info in zip(paths, infos):
+            if 'position' not in info:
+                raise ValueError(f'{loaded.metadata.env_id} reports no target')
+            if not path or path[-1] != info['position']:   # a finished episode stays put
+                path.append(info['position'])
+
+    result = evaluate_file(loaded, morphology, episodes, seed, on_step=on_step)
+    return [(np.array(path), info['target'], bool(info['reached']))
+            for path, info in zip(paths, result.infos)]
+
+
+def plot_paths(paths: list[tuple[np.ndarray, tuple[float, float], bool]], out: Path) -> Path:
+    """Draw each path from above with its target: a filled marker when it was reached."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    colours = plt.cm.tab10(np.arange(len(paths)) % 10)
+    for (path, target, reached), colour in zip(paths, colours):
+        ax.plot(path[:, 0], path[:, 1], color=colour, linewidth=1.2)
+        ax.scatter(*target, s=80, marker='o', edgecolors=colour,
+                   facecolors=colour if reached else 'none', linewidths=1.5)
+    ax.scatter([0], [0], marker='x', color='black', label='start')
+    ax.set_aspect('equal')
+    ax.set_xlabel('x (m), the robot faces +x at the start')
+    ax.set_ylabel('y (m)')
+    ax.set_title('paths and targets (filled: reached)')
+    ax.legend(loc='upper left')
+    fig.tight_layout()
+    path = Path(out) / 'paths.png'
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb plot', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -173,13 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument('--morphology', default='whole')
     w.add_argument('--max-steps', type=int)
     w.add_argument('--seed', type=int, default=0)
+    t = sub.add_parser('paths', help="the seeing robot's paths and targets from above")
+    t.add_argument('coefficients', metavar='COEFFS')
+    t.add_argument('--morphology', default='whole')
+    t.add_argument('--episodes', type=int, default=10)
+    t.add_argument('--seed', type=int, default=0)
     s = sub.add_parser('frames', help='a strip of side views of one lifetime')
     s.add_argument('coefficients', metavar='COEFFS')
     s.add_argument('--morphology', default='whole')
     s.add_argument('--every', type=int, default=50, help='control steps between frames')
     s.add_argument('--count', type=int, default=8, help='frames in the strip')
     s.add_argument('--seed', type=int, default=0)
-    for p in (f, w, s):
+    for p in (f, w, t, s):
         p.add_argument('--out', help='folder for the PNGs (default: beside the input)')
     return parser
 
@@ -193,6 +239,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     out = Path(args.out or Path(args.coefficients).parent)
     out.mkdir(parents=True, exist_ok=True)
+    if args.plot == 'paths':
+        paths = target_paths(Path(args.coefficients), args.morphology, args.episodes, args.seed)
+        print(plot_paths(paths, out))
+        return 0
     if args.plot == 'frames':
         shots = side_views(Path(args.coefficients), args.morphology, args.seed, args.every,
                            args.count)

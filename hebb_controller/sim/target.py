@@ -29,6 +29,8 @@ Reward per step: metres gained toward the target (the previous distance
 minus the new one) minus the walking env's energy and posture costs, plus
 ``REACH_BONUS`` once when the trunk comes within ``REACH_RADIUS`` of the
 post, which ends the episode (``info['reached']``). Falling ends it too.
+The info also holds ``target_distance``, and the trunk's and the post's
+``position`` and ``target`` (x, y) in metres, world frame.
 """
 
 import math
@@ -121,4 +123,7 @@ class RobotTargetEnv(RobotQuadrupedEnv):
         return {'proprio': proprio, 'image': image}
 
     def _target_info(self, info: dict[str, Any], reached: bool) -> dict[str, Any]:
-        return {**info, 'target_distance': self._target_distance, 'reached': reached}
+        pos, _ = self.base_pose()
+        return {**info, 'target_distance': self._target_distance, 'reached': reached,
+                'position': (float(pos[0]), float(pos[1])),
+                'target': (float(self._target[0]), float(self._target[1]))}

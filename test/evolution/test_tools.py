@@ -107,6 +107,19 @@ def test_target_success_table(tmp_path, capsys):
     assert reached.strip() == '0/2 (0%)' and 1.3 < float(left) < 3.1   # 10 steps: not there
 
 
+def test_paths_follow_the_robot_from_its_start(tmp_path):
+    config = load_config('robot_target')
+    path = tmp_path / 'target.safetensors'
+    save_genome(path, config, torch.zeros(GenomeSpec.from_config(config).size))
+    paths = plots.target_paths(path, 'whole', 2, 0)
+    assert len(paths) == 2
+    for trace, target, reached in paths:
+        assert trace.shape[1] == 2 and len(trace) > 5 and not reached
+        assert np.hypot(*trace[0]) < 0.1, 'it starts at the origin'
+        assert 1.5 <= np.hypot(*target) <= 3.1
+    assert plots.plot_paths(paths, tmp_path).read_bytes()[:4] == b'\x89PNG'
+
+
 def test_target_table_needs_target_files(coefficients):
     with pytest.raises(SystemExit, match='needs files evolved on'):
         experiment.main(['target', '--hebbian', str(coefficients)])
