@@ -195,8 +195,9 @@ class RobotQuadrupedEnv(gymnasium.Env):
         self.client_id = pybullet.connect(mode)
         self._load()
         self.observation_space = self._observation_space()
-        self._obs_low = self.observation_space.low
-        self._obs_high = self.observation_space.high
+        self._obs_low = self.observation_space.low.astype(np.float64)
+        self._obs_high = self.observation_space.high.astype(np.float64)
+        self._obs = np.zeros(self.observation_space.shape)
         self._projection = pybullet.computeProjectionMatrixFOV(
             CAMERA_FOV, self.camera_width / self.camera_height, CAMERA_NEAR, CAMERA_FAR,
             physicsClientId=self.client_id)
@@ -241,6 +242,7 @@ class RobotQuadrupedEnv(gymnasium.Env):
         self.joint_forces = np.array([i[10] for i in infos])
         self.joint_velocity_limits = np.array([i[11] for i in infos])
         self._locked = np.isin(JOINT_NAMES, self.damage.locked)
+        self._any_locked = bool(self._locked.any())
         self._zeros = [0.0] * len(JOINT_NAMES)
         self._kp = [POSITION_GAIN] * len(JOINT_NAMES)
         self._kd = [VELOCITY_GAIN] * len(JOINT_NAMES)
@@ -258,13 +260,18 @@ class RobotQuadrupedEnv(gymnasium.Env):
 
     def action_to_targets(self, action: np.ndarray) -> np.ndarray:
         """Joint position targets (rad) for actions in [-1, 1], inside the joint limits."""
-        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
-        return self._clip_targets(NOMINAL_POSE + ACTION_SCALE * a)
+        a = np.minimum(np.maximum(np.asarray(action, dtype=np.float64), -1.0), 1.0)
+        a *= ACTION_SCALE
+        a += NOMINAL_POSE
+        return self._clip_targets(a)
 
     def _clip_targets(self, targets: np.ndarray) -> np.ndarray:
-        # inside the joint limits; a locked joint of a damaged body stays at the nominal pose
-        targets = np.clip(targets, *self.joint_limits)
-        targets[self._locked] = NOMINAL_POSE[self._locked]
+        # in place (callers pass a fresh array; np.clip costs more on 12 values): inside the
+        # joint limits, and a locked joint of a damaged body stays at the nominal pose
+        low, high = self.joint_limits
+        np.minimum(np.maximum(targets, low, out=targets), high, out=targets)
+        if self._any_locked:
+            targets[self._locked] = NOMINAL_POSE[self._locked]
         return targets
 
     def _command(self, targets: np.ndarray) -> None:
@@ -366,29 +373,35 @@ class RobotQuadrupedEnv(gymnasium.Env):
             self._info(progress, energy, posture)
 
     def _observe(self) -> tuple[np.ndarray, tuple[float, ...]]:
+        # every control step: few numpy calls, one preallocated vector (the env's overhead
+        # over raw physics is mostly this function)
         cid = self.client_id
-        states = pybullet.getJointStates(self._robot, self._joints, physicsClientId=cid)
-        q = [s[0] for s in states]
-        qd = [s[1] for s in states]
-        power = sum(abs(s[1] * s[3]) for s in states)
+        q, qd, _, torque = zip(*pybullet.getJointStates(self._robot, self._joints,
+                                                        physicsClientId=cid))
+        power = sum(abs(v * t) for v, t in zip(qd, torque))
         pos, orn = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
         lin_vel, ang_vel = pybullet.getBaseVelocity(self._robot, physicsClientId=cid)
-        rot = np.array(pybullet.getMatrixFromQuaternion(orn, physicsClientId=cid)).reshape(3, 3)
+        m = pybullet.getMatrixFromQuaternion(orn, physicsClientId=cid)   # row-major 3x3
+        rot_t = np.array(m).reshape(3, 3).T
         lin_vel = np.array(lin_vel)
         accel = (lin_vel - self._lin_vel) / self.control_step
         accel[2] += GRAVITY
         self._lin_vel = lin_vel
         touching = {pt[3] for pt in pybullet.getContactPoints(self._robot, self._plane,
                                                               physicsClientId=cid)}
-        contacts = [float(f in touching) for f in self._feet]
-        obs = np.concatenate([q, qd, orn, rot.T @ ang_vel, rot.T @ accel, contacts])
+        obs = self._obs
+        obs[:12] = q
+        obs[12:24] = qd
+        obs[24:28] = orn
+        obs[28:31] = rot_t @ ang_vel
+        obs[31:34] = rot_t @ accel
+        obs[34:] = [f in touching for f in self._feet]
         if self.obs_noise_std > 0:
-            n = obs.size - len(contacts)
-            obs[:n] += self.np_random.normal(0.0, self.obs_noise_std, n)
-        obs = np.clip(obs, self._obs_low, self._obs_high).astype(np.float32)
-        roll = math.atan2(rot[2, 1], rot[2, 2])
-        pitch = -math.asin(max(-1.0, min(1.0, rot[2, 0])))
-        return obs, (pos[0], pos[2], roll, pitch, power)
+            obs[:34] += self.np_random.normal(0.0, self.obs_noise_std, 34)
+        np.minimum(np.maximum(obs, self._obs_low, out=obs), self._obs_high, out=obs)
+        roll = math.atan2(m[7], m[8])
+        pitch = -math.asin(max(-1.0, min(1.0, m[6])))
+        return obs.astype(np.float32), (pos[0], pos[2], roll, pitch, power)
 
     def _info(self, progress: float, energy: float, posture: float) -> dict[str, Any]:
         return {'x_position': self._x, 'distance_walked': self._x - self._x0, 'steps': self._steps,
