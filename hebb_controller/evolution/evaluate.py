@@ -27,11 +27,11 @@ from typing import Optional, Sequence
 from hebb_controller.config import EnvConfig, NetworkConfig
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
 from hebb_controller.evolution.rollout import (EpisodeResult, genome_of, GenomeSpec,
-                                               make_batch, Policy, run_episodes, StepHook)
+                                               input_normalization, make_batch, Policy,
+                                               run_episodes, StepHook)
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.plasticity.coefficient_file import CoefficientFile
 from hebb_controller.sim import CAR_RACING_ID
-import numpy as np
 import torch
 
 
@@ -42,14 +42,9 @@ def policy_for(loaded: CoefficientFile, population: int) -> Policy:
                             output_activation=spec.output_activation,
                             init_range=spec.init_range, weight_norm=spec.weight_norm,
                             weight_clip=spec.weight_clip, device='cpu')
-    layout = loaded.metadata.layout
-    normalization = None
-    if layout.observation_scale is not None:
-        normalization = (np.array(layout.observation_offset, dtype=np.float32),
-                         np.array(layout.observation_scale, dtype=np.float32))
     car = loaded.metadata.env_id == CAR_RACING_ID
     policy = Policy(GenomeSpec(spec.kind, network, loaded.metadata.conv, car), population,
-                    normalization)
+                    input_normalization(loaded.metadata.layout))
     genome = genome_of(loaded.network_layers(), loaded.conv_layers(), spec.kind == 'static')
     policy.set_genomes(genome.expand(population, -1))
     return policy

@@ -39,7 +39,7 @@ import gymnasium
 from hebb_controller import sim
 from hebb_controller.config import EnvConfig, HebbConfig, NetworkConfig
 from hebb_controller.evolution.es import derive_seed, EPISODE_STREAM
-from hebb_controller.plasticity.coefficient_file import ConvSpec
+from hebb_controller.plasticity.coefficient_file import ConvSpec, IOLayout
 from hebb_controller.plasticity.conv import ConvFrontEnd
 from hebb_controller.plasticity.genome import layer_shapes, layers_to_genome
 from hebb_controller.plasticity.network import HebbianNetwork, StaticNetwork
@@ -131,10 +131,11 @@ class GenomeSpec:
 InputNormalization = tuple[np.ndarray, np.ndarray]
 
 
-def input_normalization(env: gymnasium.Env) -> Optional[InputNormalization]:
-    """Return an env's ``observation_offset/scale``; None when it feeds the network as is."""
-    base = env.unwrapped
-    if not hasattr(base, 'observation_scale'):
+def input_normalization(source: Union[gymnasium.Env, IOLayout]
+                        ) -> Optional[InputNormalization]:
+    """Return the ``observation_offset/scale`` of an env or a layout; None if it has none."""
+    base = source.unwrapped if isinstance(source, gymnasium.Env) else source
+    if getattr(base, 'observation_scale', None) is None:
         return None
     return (np.asarray(base.observation_offset, dtype=np.float32),
             np.asarray(base.observation_scale, dtype=np.float32))
@@ -170,8 +171,12 @@ class Policy:
         A dict observation (the seeing robot) is ``image`` for the front-end
         and ``proprio``; the network sees the image features, then the rest.
         """
-        images, proprio = (obs['image'], obs['proprio']) if isinstance(obs, dict) else \
-            ((obs, None) if self.conv is not None else (None, obs))
+        if isinstance(obs, dict):
+            images, proprio = obs['image'], obs['proprio']
+        elif self.conv is not None:
+            images, proprio = obs, None
+        else:
+            images, proprio = None, obs
         parts = []
         if images is not None:
             parts.append(self.conv.forward(images))
