@@ -22,7 +22,7 @@ run side by side, one env each.
 """
 
 import argparse
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from hebb_controller.config import EnvConfig, NetworkConfig
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
@@ -52,15 +52,20 @@ def policy_for(loaded: CoefficientFile, population: int) -> Policy:
 
 def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed: int = 0,
                   env_id: Optional[str] = None, max_steps: Optional[int] = None,
-                  on_step: Optional[StepHook] = None) -> EpisodeResult:
-    """Run ``episodes`` lifetimes of the file's rules on ``morphology``."""
+                  on_step: Optional[StepHook] = None,
+                  env_overrides: Optional[dict[str, Any]] = None) -> EpisodeResult:
+    """
+    Run ``episodes`` lifetimes of the file's rules on ``morphology``, in its training env.
+
+    ``env_overrides``: extra keywords for the env (an experiment's control).
+    """
     torch.set_num_threads(1)
     settings = dict(loaded.metadata.env_settings)   # the training env's camera, noise, ...
     if max_steps:
         settings['max_episode_steps'] = max_steps
     env_config = EnvConfig(env_id=env_id or loaded.metadata.env_id, **settings)
     seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
-    with make_batch(env_config, morphology, episodes) as batch:
+    with make_batch(env_config, morphology, episodes, **(env_overrides or {})) as batch:
         return run_episodes(policy_for(loaded, episodes), batch, seeds, on_step)
 
 

@@ -22,6 +22,8 @@ A morphology is *seen* when it is among the file's training morphologies.
 ``target --hebbian H --static S``: the seeing robot's success rate, the
 share of episodes (one random target each) in which the robot comes within
 reach of the post, and the mean distance left at the end, per morphology.
+``--hide-target`` is the control: the same targets, but the camera never
+shows the post, so what remains is the luck of the path.
 
 ``ablation --hebbian H``, our protocol (the paper describes the experiment
 but its code has no script for it): N episodes side by side; at scored step
@@ -74,14 +76,15 @@ def target(args: argparse.Namespace) -> int:
         raise SystemExit('hebb experiment target: give --hebbian and/or --static')
     if any(cf.metadata.env_id != TARGET_ID for cf in loaded.values()):
         raise SystemExit(f'hebb experiment target: needs files evolved on {TARGET_ID}')
-    print(f'{args.episodes} random targets per cell: reached (share), mean distance left '
-          '(m) / at the start')
+    print(f'{args.episodes} random targets per cell: reached (share), mean distance left (m)'
+          f'{"; the post hidden from the camera" if args.hide_target else ""}')
     print(f'| morphology | {" | ".join(loaded)} |')
     print('|---|' + '---|' * len(loaded))
     for morphology in args.morphologies:
         cells = []
         for cf in loaded.values():
-            r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps)
+            r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps,
+                              env_overrides={'target_visible': not args.hide_target})
             reached = sum(bool(info.get('reached')) for info in r.infos)
             left = np.mean([info['target_distance'] for info in r.infos])
             cells.append(f'{reached}/{args.episodes} ({reached / args.episodes:.0%}), '
@@ -149,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--hebbian', metavar='FILE')
     t.add_argument('--static', metavar='FILE')
     t.add_argument('--morphologies', nargs='+', default=['whole', 'damaged_left_front'])
+    t.add_argument('--hide-target', action='store_true',
+                   help='the control: the same targets, never in view of the camera')
     a = sub.add_parser('ablation', help='zero weights mid-episode, measure the recovery')
     a.add_argument('--hebbian', metavar='FILE', required=True)
     a.add_argument('--morphology', default='whole')

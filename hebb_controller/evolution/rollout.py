@@ -33,7 +33,7 @@ individuals meet the same episodes (common random numbers).
 """
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import gymnasium
 from hebb_controller import sim
@@ -204,9 +204,9 @@ class EpisodeResult:
     infos: list[dict]
 
 
-def make_batch(env: EnvConfig, morphology: str, size: int) -> RolloutBatch:
-    """Make ``size`` envs of the config with the given body, to step side by side."""
-    kwargs = env.env_kwargs()
+def make_batch(env: EnvConfig, morphology: str, size: int, **extra: Any) -> RolloutBatch:
+    """Make ``size`` envs of the config with the given body (and ``extra`` env keywords)."""
+    kwargs = {**env.env_kwargs(), **extra}
     kwargs['morphology'] = morphology
     return RolloutBatch(env.env_id, size, **kwargs)
 

@@ -30,7 +30,10 @@ minus the new one) minus the walking env's energy and posture costs, plus
 ``REACH_BONUS`` once when the trunk comes within ``REACH_RADIUS`` of the
 post, which ends the episode (``info['reached']``). Falling ends it too.
 The info also holds ``target_distance``, and the trunk's and the post's
-``position`` and ``target`` (x, y) in metres, world frame.
+``position`` and ``target`` (x, y) in metres, world frame. With
+``target_visible=False`` the post stands under the floor: the task and reward
+are the same but the camera never shows it (the control that tells seeing
+from a lucky path).
 """
 
 import math
@@ -53,7 +56,8 @@ POST_COLOUR = (1.0, 0.05, 0.05, 1.0)
 class RobotTargetEnv(RobotQuadrupedEnv):
     """The A1 of :class:`RobotQuadrupedEnv` with a target post, a dict observation, its reward."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, target_visible: bool = True, **kwargs: Any) -> None:
+        self.target_visible = bool(target_visible)   # False: the control of an experiment
         super().__init__(**kwargs)
         self._target = np.zeros(2)
         self._target_distance = 0.0
@@ -87,9 +91,9 @@ class RobotTargetEnv(RobotQuadrupedEnv):
         bearing = self.np_random.uniform(-TARGET_BEARING, TARGET_BEARING)
         distance = self.np_random.uniform(*TARGET_DISTANCE)
         self._target = pos[:2] + distance * np.array([math.cos(bearing), math.sin(bearing)])
+        height = POST_HEIGHT / 2 if self.target_visible else -POST_HEIGHT   # under the floor
         pybullet.resetBasePositionAndOrientation(
-            self._post, [*self._target, POST_HEIGHT / 2], [0, 0, 0, 1],
-            physicsClientId=self.client_id)
+            self._post, [*self._target, height], [0, 0, 0, 1], physicsClientId=self.client_id)
         self._target_distance = self._distance_to_target()
         self._frame = None   # the post moved: render afresh
         return self._observation(proprio), self._target_info(info, False)

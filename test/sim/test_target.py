@@ -102,3 +102,12 @@ def test_a_batch_stacks_dict_observations():
         assert not np.array_equal(obs['image'][0], obs['image'][1]), 'targets differ by seed'
         obs, rewards, live = batch.step(np.zeros((2, 12), np.float32))
         assert live.all() and obs['image'].dtype == np.float32
+
+
+def test_a_hidden_target_is_never_in_view():
+    env = RobotTargetEnv(target_visible=False, **STRIP)
+    for seed in range(5):
+        obs, info = env.reset(seed=seed)
+        assert red_columns(obs['image']).size == 0
+        assert TARGET_DISTANCE[0] <= info['target_distance'] <= TARGET_DISTANCE[1]
+    env.close()
