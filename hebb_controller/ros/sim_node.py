@@ -193,7 +193,7 @@ class SimNode(Node):
         if info.get('reached') and not self.reached:
             self.reached = True
             self.get_logger().info(f'the robot reached the target after {info["steps"]} steps')
-        if terminated and not self.fell:
+        if terminated and not self.fell and not info.get('reached'):   # reaching ends too
             self.fell = True
             self.get_logger().warning(
                 f'the robot fell after {info["steps"]} steps, {self.distance:.2f} m; still '
