@@ -50,6 +50,15 @@ def policy_for(loaded: CoefficientFile, population: int) -> Policy:
     return policy
 
 
+def training_env(loaded: CoefficientFile, env_id: Optional[str] = None,
+                 max_steps: Optional[int] = None) -> EnvConfig:
+    """Return the env the file was evolved in (its camera, noise, ...), or ``env_id``."""
+    settings = dict(loaded.metadata.env_settings)
+    if max_steps:
+        settings['max_episode_steps'] = max_steps
+    return EnvConfig(env_id=env_id or loaded.metadata.env_id, **settings)
+
+
 def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed: int = 0,
                   env_id: Optional[str] = None, max_steps: Optional[int] = None,
                   on_step: Optional[StepHook] = None,
@@ -60,10 +69,7 @@ def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed:
     ``env_overrides``: extra keywords for the env (an experiment's control).
     """
     torch.set_num_threads(1)
-    settings = dict(loaded.metadata.env_settings)   # the training env's camera, noise, ...
-    if max_steps:
-        settings['max_episode_steps'] = max_steps
-    env_config = EnvConfig(env_id=env_id or loaded.metadata.env_id, **settings)
+    env_config = training_env(loaded, env_id, max_steps)
     seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
     with make_batch(env_config, morphology, episodes, **(env_overrides or {})) as batch:
         return run_episodes(policy_for(loaded, episodes), batch, seeds, on_step)

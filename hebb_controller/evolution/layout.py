@@ -58,11 +58,11 @@ def io_layout(env: gymnasium.Env, pixel: bool) -> IOLayout:
     n_act = env.action_space.shape[0]
     commands = {'action_scale': [1.0] * n_act, 'action_offset': [0.0] * n_act}
     space = env.observation_space
+    pixels_only = pixel and not isinstance(space, gymnasium.spaces.Dict)
     if isinstance(space, gymnasium.spaces.Dict):   # camera and proprioception
         space = space['proprio']
     bounds = {}
-    if not (pixel and space is env.observation_space) and np.isfinite(space.low).all() \
-            and np.isfinite(space.high).all():
+    if not pixels_only and np.isfinite(space.low).all() and np.isfinite(space.high).all():
         bounds = {'observation_low': space.low.tolist(),
                   'observation_high': space.high.tolist()}
     if hasattr(base, 'observation_layout'):

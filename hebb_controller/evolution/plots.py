@@ -31,9 +31,8 @@ import csv
 from pathlib import Path
 from typing import Optional, Sequence
 
-from hebb_controller.config import EnvConfig
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
-from hebb_controller.evolution.evaluate import evaluate_file, policy_for
+from hebb_controller.evolution.evaluate import evaluate_file, policy_for, training_env
 from hebb_controller.evolution.rollout import make_batch, run_episodes
 from hebb_controller.plasticity import coefficient_file
 import matplotlib
@@ -111,10 +110,9 @@ def side_views(coefficients: Path, morphology: str, seed: int, every: int,
                count: int) -> list[tuple[int, float, np.ndarray]]:
     """Render (step, distance, image) every ``every`` control steps of one lifetime."""
     loaded = coefficient_file.load(coefficients)
-    env_config = EnvConfig(env_id=loaded.metadata.env_id,
-                           max_episode_steps=every * (count - 1) + 1)
     shots = []
-    with make_batch(env_config, morphology, 1) as batch:
+    with make_batch(training_env(loaded, max_steps=every * (count - 1) + 1), morphology,
+                    1) as batch:
         env = batch.envs[0].unwrapped
         if not hasattr(env, 'side_view'):
             raise ValueError(f'{loaded.metadata.env_id} renders no side view')
