@@ -25,6 +25,24 @@ import numpy as np
 import torch
 
 
+def line_of(out: str, prefix: str) -> str:
+    """Return the demo's output line that starts with ``prefix``."""
+    return next(line for line in out.splitlines() if line.startswith(prefix))
+
+
+def control_counts(out: str) -> tuple[int, int]:
+    """Ticks and commands from the demo's ``control:`` line."""
+    ticks, commands = line_of(out, 'control:').split('control: ')[1].split(' commands')[0] \
+        .split(' ticks, ')
+    return int(ticks), int(commands)
+
+
+def target_distances(out: str) -> tuple[float, float]:
+    """Distances to the target at the start and the end, from the ``target:`` line."""
+    start, end = line_of(out, 'target:').split(': ')[1].split(', ')[:2]
+    return float(start.split()[0]), float(end.split()[0])
+
+
 def test_demo_drives_the_robot_through_topics_and_records(capsys, tmp_path, robot_coefficients):
     record = tmp_path / 'demo.mcap'
     code = cli.main(['demo', '--coefficients', str(robot_coefficients), '--duration', '3',
@@ -34,8 +52,7 @@ def test_demo_drives_the_robot_through_topics_and_records(capsys, tmp_path, robo
     rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert [float(r[0]) for r in rows][:3] == [1.0, 2.0, 3.0]
     assert 'walked' in out and 'control:' in out
-    ticks, commands = (int(w) for w in
-                       out.split('control: ')[1].split(' commands')[0].split(' ticks, '))
+    _, commands = control_counts(out)
     assert commands > 50, 'the controller commanded the simulated robot'
     topics = {}
     for item in read_ros2_messages(str(record)):
@@ -58,10 +75,8 @@ def test_fast_demo_is_lock_step_and_repeats_exactly(capsys, robot_coefficients):
         assert cli.main(['demo', '--fast', '--coefficients', str(robot_coefficients),
                          '--duration', '2', '--report-every', '1']) == 0
         out = capsys.readouterr().out
-        walked = next(line for line in out.splitlines() if line.startswith('walked'))
-        control = next(line for line in out.splitlines() if line.startswith('control:'))
-        ticks, commands = (int(w) for w in
-                           control.split('control: ')[1].split(' commands')[0].split(' ticks, '))
+        walked = line_of(out, 'walked')
+        ticks, commands = control_counts(out)
         assert ticks == commands >= 95, 'one command for (nearly) every one of the 100 steps'
         outcomes.append(walked)
     assert outcomes[0] == outcomes[1], 'the same seed gives the same walk, through ROS 2'
@@ -77,13 +92,9 @@ def test_target_task_runs_the_vision_model_on_the_sim_camera(capsys, tmp_path):
                      '--duration', '2', '--report-every', '1']) == 0
     out = capsys.readouterr().out
     assert 'RobotTarget-v0' in out and 'camera 48x16' in out
-    control = next(line for line in out.splitlines() if line.startswith('control:'))
-    ticks, commands = (int(w) for w in
-                       control.split('control: ')[1].split(' commands')[0].split(' ticks, '))
+    ticks, commands = control_counts(out)
     assert ticks == commands >= 95, 'the camera arrives with the first state: no hold'
-    start, end = (float(w.split()[0]) for w in
-                  next(line for line in out.splitlines() if line.startswith('target:'))
-                  .split(': ')[1].split(', '))
+    start, end = target_distances(out)
     assert 1.5 <= start <= 3.0 and end > 0
 
 
@@ -103,7 +114,7 @@ def test_the_shipped_file_walks_the_robot_forward_through_ros(capsys):
     # machine, but another CPU's float rounding may walk another path: hence the margin.
     assert cli.main(['demo', '--fast', '--duration', '20', '--report-every', '100']) == 0
     out = capsys.readouterr().out
-    walked = next(line for line in out.splitlines() if line.startswith('walked'))
+    walked = line_of(out, 'walked')
     assert float(walked.split()[1]) >= 3.0, walked
     assert 'fell' not in walked
 
@@ -114,9 +125,8 @@ def test_the_shipped_seeing_robot_gets_closer_to_its_target_through_ros(capsys):
     assert cli.main(['demo', '--task', 'target', '--fast', '--duration', '10',
                      '--report-every', '100']) == 0
     out = capsys.readouterr().out
-    line = next(line for line in out.splitlines() if line.startswith('target:'))
-    start, end = (float(w.split()[0]) for w in line.split(': ')[1].split(', ')[:2])
-    assert end < start, line
+    start, end = target_distances(out)
+    assert end < start, line_of(out, 'target:')
 
 
 def test_the_shipped_seeing_robot_reaches_targets_it_sees():

@@ -33,7 +33,8 @@ from typing import Optional
 from diagnostic_msgs.msg import DiagnosticArray
 from hebb_controller.config import ConfigError, package_share
 from hebb_controller.plasticity.coefficient_file import CoefficientFileError
-from hebb_controller.ros.controller_node import ControllerNode, StartupError
+from hebb_controller.ros.controller_node import (ControllerNode, SHIPPED_COEFFICIENTS,
+                                                 StartupError)
 from hebb_controller.ros.recording import Recorder
 from hebb_controller.ros.sim_node import SimNode
 from nav_msgs.msg import Odometry
@@ -49,7 +50,7 @@ import torch
 
 
 # task -> (the config the sim node simulates, the shipped coefficient file)
-TASKS = {'walk': ('robot', 'coefficients/robot.safetensors'),
+TASKS = {'walk': ('robot', SHIPPED_COEFFICIENTS),
          'target': ('robot_target', 'coefficients/robot_target.safetensors')}
 
 
