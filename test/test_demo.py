@@ -101,7 +101,8 @@ def test_target_task_runs_the_vision_model_on_the_sim_camera(capsys, tmp_path):
 def test_the_shipped_files_load_with_their_env():
     for name, kind, env_id in (('robot', 'hebbian', 'RobotQuadruped-v0'),
                                ('robot_static', 'static', 'RobotQuadruped-v0'),
-                               ('robot_target', 'hebbian', 'RobotTarget-v0')):
+                               ('robot_target', 'hebbian', 'RobotTarget-v0'),
+                               ('robot_target_static', 'static', 'RobotTarget-v0')):
         loaded = coefficient_file.load(package_share() / 'coefficients' / f'{name}.safetensors')
         assert loaded.metadata.env_id == f'hebb_controller/{env_id}'
         assert loaded.metadata.network.kind == kind

@@ -54,7 +54,7 @@ from hebb_controller.plasticity.network import HebbianNetwork, StaticNetwork
 import numpy as np
 import torch
 
-# checking weight norms flushes the lazy update out of the fused kernel: not every tick
+# weight norms are checked in learn(), after the command is out, once per this many ticks
 WEIGHT_CHECK_EVERY = 25
 
 
@@ -129,6 +129,7 @@ class HebbianController:
         self.network: Union[HebbianNetwork, StaticNetwork] = coefficients.build_network(
             device=settings.device, seed=settings.seed)
         self._hebbian = isinstance(self.network, HebbianNetwork)
+        self._check_due = False
         if self._hebbian:
             self.network.plastic = settings.plastic
         self.conv = coefficients.build_conv(device=settings.device)
@@ -300,19 +301,39 @@ class HebbianController:
                 return None
             features = self.conv.forward(pixels[None].to(self.conv.device))
             x = torch.cat([features.cpu(), x], dim=1)
+        if self._check_due:   # learn() was not called after the last check's tick
+            self.learn()
         y = self.network.forward(x).cpu().numpy()[0]
         finite = np.isfinite(y).all()
         if self._hebbian:
-            self.network.update()
-            if not finite or (self.counters.ticks % WEIGHT_CHECK_EVERY == 0
-                              and self._weights_diverged()):
+            if not finite:
                 self.counters.weight_resets += 1
                 self.reset_plasticity()
                 return None
+            self.network.update()
+            self._check_due = self.counters.ticks % WEIGHT_CHECK_EVERY == 0
         if not finite:
             self.counters.skipped_nonfinite += 1
             return None
         return self._offset + self._scale * y[self._order]
+
+    def learn(self) -> None:
+        """
+        Apply this tick's Hebbian update now; call it once the command is sent.
+
+        :meth:`tick` leaves the update pending, and without this call it lands
+        with the next tick's forward pass, on the sensor-to-command path. The
+        weights are checked for divergence here too, every WEIGHT_CHECK_EVERY
+        ticks, and reset to random ones when they have diverged.
+        """
+        if not self._hebbian:
+            return
+        self.network.flush()
+        if self._check_due:
+            self._check_due = False
+            if self._weights_diverged():
+                self.counters.weight_resets += 1
+                self.reset_plasticity()
 
     def _weights_diverged(self) -> bool:
         norms = self.network.weight_norms()

@@ -309,7 +309,7 @@ class HebbianNetwork(FeedForward):
     @property
     def weights(self) -> list[torch.Tensor]:
         """Return the weights ``[P, n_in, n_out]`` per layer (copies, pending update applied)."""
-        self._flush()
+        self.flush()
         return [w.clone() for w in self._weights]
 
     def set_weights(self, layers: Sequence[ArrayLike]) -> None:
@@ -320,7 +320,7 @@ class HebbianNetwork(FeedForward):
     @torch.no_grad()
     def weight_norms(self) -> torch.Tensor:
         """Frobenius norm of each layer per individual, ``[P, n_layers]``."""
-        self._flush()
+        self.flush()
         return torch.stack([w.flatten(1).norm(dim=1) for w in self._weights], dim=1)
 
     @torch.no_grad()
@@ -328,7 +328,7 @@ class HebbianNetwork(FeedForward):
         """Zero a random ``fraction`` of every layer's weights now; returns how many."""
         if not 0.0 <= fraction <= 1.0:
             raise ValueError(f'fraction must be in [0, 1], got {fraction}')
-        self._flush()
+        self.flush()
         generator = torch.Generator()
         if seed is None:
             generator.seed()
@@ -345,7 +345,13 @@ class HebbianNetwork(FeedForward):
         return float(self.weight_clip) if self.weight_clip is not None else 0.0
 
     @torch.no_grad()
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """
+        Apply the pending update now rather than with the next forward pass.
+
+        A controller calls this after its command is out: the update then runs
+        between ticks, and the next tick's forward pass only reads the weights.
+        """
         if not self._pending:
             return
         acts = self._acts[self._current]

@@ -193,10 +193,7 @@ class ControllerNode(Node):
         try:
             command = self.core.tick(now)
         except Exception as err:  # noqa: B902 (a robot must not lose its controller)
-            # forward_command_controller would hold the last command forever: stop instead
-            self.core.emergency_stop(f'controller error: {err!r}')
-            self.get_logger().error(f'tick failed, emergency stop: {err!r}',
-                                    throttle_duration_sec=2.0)
+            self._fail(err)
             return
         if self.core.mode != before:
             change = f'{before.value} -> {self.core.mode.value}: {self.core.reason}'
@@ -209,6 +206,16 @@ class ControllerNode(Node):
             self.command_pub.publish(self._command_message(command))
         self._latencies.append(time.perf_counter() - start)
         self._tick_times.append(now)
+        try:
+            self.core.learn()   # the Hebbian update, now that the command is out
+        except Exception as err:  # noqa: B902
+            self._fail(err)
+
+    def _fail(self, err: Exception) -> None:
+        # forward_command_controller would hold the last command forever: stop instead
+        self.core.emergency_stop(f'controller error: {err!r}')
+        self.get_logger().error(f'tick failed, emergency stop: {err!r}',
+                                throttle_duration_sec=2.0)
 
     def _command_message(self, command: np.ndarray) -> Any:
         if self.params.command_type == 'position_array':

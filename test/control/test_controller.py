@@ -45,12 +45,14 @@ def feed(core, t, q, qd=None, quaternion=(0.0, 0.0, 0.0, 1.0)):
     core.contacts(t, np.ones(4))
 
 
-def run(core, q, steps, start=0.0):
+def run(core, q, steps, start=0.0, learn=False):
     commands = []
     for k in range(steps):
         t = start + k * DT
         feed(core, t, q)
         commands.append(core.tick(t))
+        if learn:
+            core.learn()
     return commands
 
 
@@ -179,16 +181,35 @@ def test_reset_gives_new_random_weights_and_ablate_zeroes_some(loaded):
     assert 0.4 * total < zeroed < 0.6 * total
 
 
-def test_diverging_weights_are_reset(loaded):
+def test_learning_after_the_command_changes_no_command(loaded):
+    # a node calls learn() once it has published: the update leaves the sensor-to-command path
+    eager, lazy = controller(loaded, startup_ramp_time=0.0), controller(loaded,
+                                                                        startup_ramp_time=0.0)
+    nominal = np.array(loaded.metadata.layout.action_offset)
+    rng = np.random.default_rng(0)
+    for k in range(60):
+        q = nominal + 0.05 * rng.standard_normal(len(nominal))
+        for core in (eager, lazy):
+            feed(core, k * DT, q)
+        commands = eager.tick(k * DT), lazy.tick(k * DT)
+        eager.learn()
+        np.testing.assert_array_equal(*commands)
+    assert eager.mode == Mode.RUNNING and eager.counters.commands == 60
+    for a, b in zip(eager.network.weights, lazy.network.weights):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('learn', [False, True], ids=['in tick', 'in learn'])
+def test_diverging_weights_are_reset(loaded, learn):
     # without weight normalisation nothing bounds the weights but this check
     network = loaded.metadata.network.model_copy(update={'weight_norm': False})
     unnormalised = dataclasses.replace(
         loaded, metadata=loaded.metadata.model_copy(update={'network': network}))
     core = controller(unnormalised, startup_ramp_time=0.0, max_weight_norm=50.0)
     nominal = np.array(loaded.metadata.layout.action_offset)
-    run(core, nominal, 2)
+    run(core, nominal, 2, learn=learn)
     core.network.set_weights([w * 1e4 for w in core.network.weights])
-    run(core, nominal, 30, start=1.0)
+    run(core, nominal, 30, start=1.0, learn=learn)
     assert core.counters.weight_resets >= 1
     assert max(core.weight_norms()) < 50.0
 
