@@ -25,6 +25,10 @@ an echo node that answers each JointState with its positions and no compute.
 The echo's latency is the floor that DDS and rclpy set on this machine; the
 controller's distance above it is what the controller costs a robot.
 Targets: controller p50 within 0.1 ms of the echo's, controller p99 under 1 ms.
+A second echo (``echo+sensors``) also subscribes to the IMU and the foot
+contacts, as the controller does, and gets them before each JointState: its
+distance above the plain echo is what rclpy's executor charges for the two
+extra messages, before any controller code runs.
 """
 
 import argparse
@@ -57,6 +61,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
 ECHO_NAMESPACE = '/bench_echo'
+SENSOR_ECHO_NAMESPACE = '/bench_echo_sensors'
 CONTROLLER_NAMESPACE = '/bench_controller'
 WARMUP_MESSAGES = 200       # untimed round trips before each measurement
 SETTLED = 50                # ... ending with this many answered in a row
@@ -79,10 +84,16 @@ class BenchmarkError(RuntimeError):
 class EchoNode(Node):
     """Answer each JointState with one command of its positions: the transport floor."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, sensors: bool = False, **kwargs: Any) -> None:
         super().__init__('echo', **kwargs)
         # the controller's QoS: sensor data in, reliable commands out
         self.command_pub = self.create_publisher(Float64MultiArray, 'joint_commands', RELIABLE)
+        self.latest: dict[str, Any] = {}
+        if sensors:   # taken and kept, as the controller's callbacks do, and nothing more
+            for msg_type, topic in ((Imu, 'imu/data'), (Float64MultiArray, 'foot_contacts')):
+                self.create_subscription(msg_type, topic,
+                                         lambda msg, topic=topic: self.latest.update({topic: msg}),
+                                         qos_profile_sensor_data)
         self.create_subscription(JointState, 'joint_states', self._on_joint_state,
                                  qos_profile_sensor_data)
 
@@ -90,9 +101,9 @@ class EchoNode(Node):
         self.command_pub.publish(commands_to_message(msg.position))
 
 
-def echo_main(args: Optional[list[str]] = None) -> int:
+def echo_main(args: Optional[list[str]] = None, sensors: bool = False) -> int:
     """Run the echo node until shutdown (``python -m hebb_controller.ros.benchmark --echo``)."""
-    return run_node(EchoNode, 'echo', args)
+    return run_node(lambda: EchoNode(sensors), 'echo', args)
 
 
 # -- the driver (this process) ---------------------------------------------------------------
@@ -291,6 +302,8 @@ def start_nodes(coefficients: Path, domain_id: int) -> dict[str, NodeProcess]:
     commands = {
         'echo': ['hebb_controller.ros.benchmark', '--echo', '--ros-args',
                  '-r', f'__ns:={ECHO_NAMESPACE}'],
+        'echo+sensors': ['hebb_controller.ros.benchmark', '--echo', '--echo-sensors',
+                         '--ros-args', '-r', f'__ns:={SENSOR_ECHO_NAMESPACE}'],
         'controller': [
             'hebb_controller.ros.controller_node', '--ros-args',
             '-r', f'__ns:={CONTROLLER_NAMESPACE}', '-p', f'coefficients:={coefficients}',
@@ -320,6 +333,8 @@ def run(coefficients: Path, sensors: RobotSensors, messages: int, rate: float,
         processes = start_nodes(coefficients, domain_id)
         driver = Driver(context, sensors, rate)
         targets = {'echo': Target('echo', driver.node, ECHO_NAMESPACE, sensors=False),
+                   'echo+sensors': Target('echo+sensors', driver.node, SENSOR_ECHO_NAMESPACE,
+                                          sensors=True),
                    'controller': Target('controller', driver.node, CONTROLLER_NAMESPACE,
                                         sensors=True)}
         rows = {}
@@ -341,11 +356,15 @@ def run(coefficients: Path, sensors: RobotSensors, messages: int, rate: float,
     echo, controller = rows['echo'], rows['controller']
     over = controller['p50_ms'] - echo['p50_ms'] \
         if controller['p50_ms'] is not None and echo['p50_ms'] is not None else None
+    sensor_echo = rows['echo+sensors']['p50_ms']
+    executor = sensor_echo - echo['p50_ms'] \
+        if sensor_echo is not None and echo['p50_ms'] is not None else None
     return {
         'coefficients': str(coefficients), 'rate_hz': rate, 'domain_id': domain_id,
         'targets': rows, 'controller_tick': tick,
         'checks': {
             'p50_over_echo_ms': over,
+            'sensor_echo_p50_over_echo_ms': executor,
             'p50_within_margin': over is not None and over <= P50_MARGIN_MS,
             'p99_under_limit': controller['p99_ms'] is not None
             and controller['p99_ms'] < P99_LIMIT_MS,
@@ -369,10 +388,10 @@ def report(result: dict, messages: int) -> None:
     """Print the table, the controller's own tick cost and the targets."""
     print(f'sensor-to-command latency through DDS: {messages} JointState at '
           f'{result["rate_hz"]:g} Hz, ping-pong (ROS_DOMAIN_ID {result["domain_id"]})')
-    print(f'{"target":10} {"messages":>8} {"p50 ms":>8} {"p99 ms":>8} {"max ms":>8} '
+    print(f'{"target":12} {"messages":>8} {"p50 ms":>8} {"p99 ms":>8} {"max ms":>8} '
           f'{"timeouts":>8}')
     for name, row in result['targets'].items():
-        print(f'{name:10} {row["messages"]:8d} {_ms(row["p50_ms"]):>8} {_ms(row["p99_ms"]):>8} '
+        print(f'{name:12} {row["messages"]:8d} {_ms(row["p50_ms"]):>8} {_ms(row["p99_ms"]):>8} '
               f'{_ms(row["max_ms"]):>8} {row["timeouts"]:8d}')
     tick = result['controller_tick']
     if tick['p50_us'] is None:
@@ -388,6 +407,8 @@ def report(result: dict, messages: int) -> None:
           f'{"met" if checks["p50_within_margin"] else "not met"}')
     print(f'controller p99: {_ms(p99, " ms")} (target < {P99_LIMIT_MS} ms): '
           f'{"met" if checks["p99_under_limit"] else "not met"}')
+    print(f'echo+sensors p50 - echo p50: {_ms(checks["sensor_echo_p50_over_echo_ms"], " ms")} '
+          '(the executor on the IMU and contacts messages, no controller code)')
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -406,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
                              '1..100, so that runs side by side do not hear each other)')
     parser.add_argument('--json', metavar='FILE', help='also write the figures as JSON')
     parser.add_argument('--echo', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--echo-sensors', action='store_true', help=argparse.SUPPRESS)
     return parser
 
 
@@ -415,7 +437,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ros_args = argv[argv.index('--ros-args'):] if '--ros-args' in argv else []
     args = build_parser().parse_args(argv[:len(argv) - len(ros_args)])
     if args.echo:
-        return echo_main([sys.argv[0]] + ros_args)
+        return echo_main([sys.argv[0]] + ros_args, sensors=args.echo_sensors)
     if args.messages < 1 or args.rate <= 0:
         print('hebb bench ros: --messages and --rate must be positive', file=sys.stderr)
         return 2

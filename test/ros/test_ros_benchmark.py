@@ -32,7 +32,7 @@ def test_both_targets_are_measured_and_the_tick_cost_is_read(robot_coefficients,
     assert benchmark.main(['--coefficients', str(robot_coefficients), '--messages', '100',
                            '--json', str(out)]) == 0
     result = json.loads(out.read_text())
-    for name in ('echo', 'controller'):
+    for name in ('echo', 'echo+sensors', 'controller'):
         row = result['targets'][name]
         assert row['messages'] == 100
         assert row['timeouts'] <= 3, f'{name}: {row["timeouts"]} of 100 unanswered'
@@ -44,6 +44,9 @@ def test_both_targets_are_measured_and_the_tick_cost_is_read(robot_coefficients,
     assert 0 < tick['p50_us'] <= tick['p99_us']
     assert math.isclose(result['checks']['p50_over_echo_ms'],
                         result['targets']['controller']['p50_ms']
+                        - result['targets']['echo']['p50_ms'])
+    assert math.isclose(result['checks']['sensor_echo_p50_over_echo_ms'],
+                        result['targets']['echo+sensors']['p50_ms']
                         - result['targets']['echo']['p50_ms'])
     printed = capsys.readouterr().out
     assert 'echo' in printed and 'controller p50 - echo p50' in printed
