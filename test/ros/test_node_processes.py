@@ -1,0 +1,86 @@
+# Copyright 2026 The hebb_controller Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The sim and controller nodes as ``sim.launch.py`` starts them: two processes, real DDS.
+
+Each node runs its own ``main`` (the executor a robot gets), the test only
+listens to ``odom`` from a third process, and both nodes must end cleanly
+on SIGINT, as ``ros2 launch`` stops them.
+"""
+
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
+
+from nav_msgs.msg import Odometry
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+ROOT = Path(__file__).resolve().parents[2]
+WALK_SECONDS = 15.0
+START_TIMEOUT = 60.0
+
+
+def test_the_launched_nodes_walk_the_robot_and_stop_on_sigint():
+    domain_id = 101 + os.getpid() % 100    # apart from other tests' and benchmarks' domains
+    env = {**os.environ, 'ROS_DOMAIN_ID': str(domain_id), 'PYTHONUNBUFFERED': '1'}
+    nodes = {name: subprocess.Popen([sys.executable, '-m', f'hebb_controller.ros.{name}_node'],
+                                    cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+             for name in ('sim', 'controller')}
+    context = Context()
+    rclpy.init(context=context, domain_id=domain_id)
+    listener = rclpy.create_node('listener', context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(listener)
+    positions = []
+    listener.create_subscription(
+        Odometry, 'odom', lambda msg: positions.append((time.monotonic(),
+                                                        msg.pose.pose.position.x)),
+        QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not positions and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.1)
+        assert positions, 'no odometry from the sim node'
+        end = positions[0][0] + WALK_SECONDS
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.1)
+            assert all(p.poll() is None for p in nodes.values()), 'a node exited'
+    finally:
+        outputs = {}
+        for name, process in nodes.items():
+            process.send_signal(signal.SIGINT)
+        for name, process in nodes.items():
+            try:
+                outputs[name] = process.communicate(timeout=20)[0]
+            except subprocess.TimeoutExpired:
+                process.kill()
+                outputs[name] = process.communicate()[0] + '\n(killed: no exit on SIGINT)'
+        executor.shutdown()
+        listener.destroy_node()
+        rclpy.try_shutdown(context=context)
+    walked = positions[-1][1] - positions[0][1]
+    # measured 7.10 and 6.69 m in these 15 s (two runs); the unevolved start's best of 100
+    # lifetimes is 2.95 m in 20 s
+    assert walked >= 3.0, f'walked {walked:.2f} m in {WALK_SECONDS:.0f} s'
+    for name, process in nodes.items():
+        assert process.returncode == 0, f'{name} exited {process.returncode}:\n{outputs[name]}'
+        assert 'Traceback' not in outputs[name], outputs[name]
