@@ -43,6 +43,7 @@ setup(
         'ray',
         'matplotlib',
         'tqdm',
+        'tensorboard',
         'mcap',
     ],
     extras_require={

@@ -26,6 +26,7 @@ Run directory::
 
     config.yaml                  the resolved config (what --resume reads)
     metrics.csv                  one row per generation
+    tensorboard/                 the same values as TensorBoard scalars
     checkpoint.safetensors       ES state; checkpoint.prev.safetensors before it
     best.safetensors             coefficient file: best individual so far
     centre.safetensors           coefficient file: the ES centre (the mean rules)
@@ -50,16 +51,22 @@ from hebb_controller.evolution.rollout import GenomeSpec
 from hebb_controller.plasticity import coefficient_file
 import numpy as np
 import torch
+from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 import yaml
 
 CONFIG_FILE = 'config.yaml'
 METRICS_FILE = 'metrics.csv'
+TENSORBOARD_DIR = 'tensorboard'
 BEST_FILE = 'best.safetensors'
 CENTRE_FILE = 'centre.safetensors'
 METRICS = ('generation', 'fitness_best', 'fitness_mean', 'fitness_std', 'fitness_worst',
            'penalised_mean', 'best_so_far', 'learning_rate', 'sigma', 'step_norm',
            'centre_rms', 'env_steps', 'seconds', 'env_steps_per_s')
+# TensorBoard tags of the metrics (generation is the step), grouped by what they tell
+SCALAR_TAGS = ({name: f'fitness/{name.removeprefix("fitness_")}' for name in METRICS[1:7]}
+               | {name: f'es/{name}' for name in METRICS[7:11]}
+               | {name: f'speed/{name}' for name in METRICS[11:]})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,6 +180,8 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
             yaml.safe_dump(config.model_dump(mode='json'), sort_keys=False))
     _write_metrics(metrics_path, _read_metrics(metrics_path, es.generation))
 
+    # a resumed run hides the events of generations it will redo (those after the checkpoint)
+    writer = SummaryWriter(run_dir / TENSORBOARD_DIR, purge_step=es.generation if resume else None)
     evaluator = RayEvaluator(config, workers, ray_address)
     bar = tqdm(total=config.es.generations, initial=es.generation, disable=not progress,
                unit='gen', dynamic_ncols=True)
@@ -201,6 +210,9 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
                    'seconds': round(seconds, 3), 'env_steps_per_s': round(steps / seconds, 1)}
             row = {k: row[k] for k in METRICS}
             _append_metrics(metrics_path, row)
+            for name, tag in SCALAR_TAGS.items():
+                writer.add_scalar(tag, row[name], generation)
+            writer.flush()
             save_checkpoint(run_dir, {
                 'es': es.state(), 'best_fitness': best['fitness'],
                 'best_generation': best['generation'], 'env_steps': env_steps_total,
@@ -214,6 +226,7 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
                 break
     finally:
         bar.close()
+        writer.close()
         evaluator.close()
     return run_dir
 

@@ -26,9 +26,10 @@ from hebb_controller.config import load_config, validate_config
 from hebb_controller.evolution import checkpoint
 from hebb_controller.evolution.es import EvolutionStrategy
 from hebb_controller.evolution.rollout import genome_of, GenomeSpec
-from hebb_controller.evolution.train import METRICS, train
+from hebb_controller.evolution.train import METRICS, SCALAR_TAGS, TENSORBOARD_DIR, train
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +45,13 @@ def smoke(**es):
 def metrics(run_dir):
     with (Path(run_dir) / 'metrics.csv').open() as f:
         return [{k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(f)]
+
+
+def scalars(run_dir, tag='fitness/mean'):
+    """Return the (generation, value) pairs TensorBoard shows for ``tag``."""
+    events = EventAccumulator(str(Path(run_dir) / TENSORBOARD_DIR), purge_orphaned_data=True)
+    events.Reload()
+    return [(e.step, e.value) for e in events.Scalars(tag)]
 
 
 def centre(run_dir):
@@ -72,6 +80,11 @@ def test_smoke_run_writes_every_output(straight_run):
     assert best.metadata.env_id == 'hebb_controller/AntBullet-v0'
     assert best.metadata.provenance['config']['es']['population'] == 6
     assert isinstance(best.build_network(device='cpu', seed=0), HebbianNetwork)
+    for name, tag in SCALAR_TAGS.items():   # TensorBoard holds what metrics.csv holds
+        logged = [(r['generation'], r[name]) for r in csv.DictReader(
+            (straight_run / 'metrics.csv').open())]
+        assert [(step, pytest.approx(value, rel=1e-6)) for step, value in scalars(
+            straight_run, tag)] == [(int(g), float(v)) for g, v in logged]
 
 
 def test_two_workers_give_the_same_result(straight_run, tmp_path):
@@ -157,6 +170,8 @@ def test_resume_after_sigkill_continues_exactly(ray_session, tmp_path):
     assert metrics(run) == metrics(reference)
     assert centre(run)[1].equal(centre(reference)[1])
     assert centre(run)[0] == centre(reference)[0]
+    # the generation in flight at the kill is logged once, as the resumed run computed it
+    assert scalars(run) == scalars(reference)
 
 
 def test_a_run_can_start_from_an_evolved_file(straight_run, tmp_path, capsys):
