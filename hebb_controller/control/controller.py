@@ -251,7 +251,7 @@ class HebbianController:
         if self.mode == Mode.ESTOP:
             return
         imu = self._readings.get('imu')
-        if imu is not None and np.all(np.isfinite(imu[0])):
+        if imu is not None and np.isfinite(imu[0]).all():
             roll, pitch = roll_pitch(imu[0])
             if max(abs(roll), abs(pitch)) > self.settings.fall_tilt:
                 self.emergency_stop(f'fall: roll {roll:.2f} rad, pitch {pitch:.2f} rad')
@@ -272,7 +272,7 @@ class HebbianController:
 
     def _ramp_target(self, now: float, positions: np.ndarray) -> np.ndarray:
         if self._ramp_start is None:
-            if not np.all(np.isfinite(positions)):
+            if not np.isfinite(positions).all():
                 return positions   # refused by _send: nothing to ramp from
             self._ramp_start = (now, positions.copy())
         start_time, start = self._ramp_start
@@ -293,14 +293,14 @@ class HebbianController:
         if not np.isfinite(obs).all():
             self.counters.skipped_nonfinite += 1
             return None
-        x = torch.from_numpy(obs[None])
+        x = obs[None]
         if self.conv is not None:
             pixels = self._readings['camera']
             if not torch.isfinite(pixels).all():
                 self.counters.skipped_nonfinite += 1
                 return None
             features = self.conv.forward(pixels[None].to(self.conv.device))
-            x = torch.cat([features.cpu(), x], dim=1)
+            x = torch.cat([features.cpu(), torch.from_numpy(x)], dim=1)
         if self._check_due:   # learn() was not called after the last check's tick
             self.learn()
         y = self.network.forward(x).cpu().numpy()[0]

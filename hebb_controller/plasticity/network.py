@@ -86,10 +86,12 @@ class FeedForward:
         if shape != (self.population, self.n_inputs):
             raise ValueError(f'expected observations of shape ({self.population}, '
                              f'{self.n_inputs}), got {shape}')
-        target = self._acts[1 - self._current][0]
         if isinstance(obs, np.ndarray):
+            if self.backend == 'numba':   # the same memory, without two torch calls a step
+                np.copyto(self._np_acts[1 - self._current][0], obs)
+                return
             obs = torch.from_numpy(obs)
-        target.copy_(obs)
+        self._acts[1 - self._current][0].copy_(obs)
 
     @torch.no_grad()
     def _forward_only(self) -> torch.Tensor:
