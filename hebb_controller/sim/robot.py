@@ -312,7 +312,7 @@ class RobotQuadrupedEnv(gymnasium.Env):
         pos, _ = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
         self._x0 = self._x = pos[0]
         self._height0 = pos[2]
-        self._lin_vel = np.array(pybullet.getBaseVelocity(self._robot, physicsClientId=cid)[0])
+        self._lin_vel = pybullet.getBaseVelocity(self._robot, physicsClientId=cid)[0]
         self._steps = 0
         self._frame = None
         obs, _ = self._observe()
@@ -387,19 +387,20 @@ class RobotQuadrupedEnv(gymnasium.Env):
         pos, orn = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
         lin_vel, ang_vel = pybullet.getBaseVelocity(self._robot, physicsClientId=cid)
         m = pybullet.getMatrixFromQuaternion(orn, physicsClientId=cid)   # row-major 3x3
-        rot_t = np.array(m).reshape(3, 3).T
-        lin_vel = np.array(lin_vel)
-        accel = (lin_vel - self._lin_vel) / self.control_step
-        accel[2] += GRAVITY
+        # world -> body frame (R^T v) on plain floats: cheaper than numpy for 3-vectors
+        (vx, vy, vz), (px, py, pz) = lin_vel, self._lin_vel
+        inv_dt = 1.0 / self.control_step
+        ax, ay, az = (vx - px) * inv_dt, (vy - py) * inv_dt, (vz - pz) * inv_dt + GRAVITY
         self._lin_vel = lin_vel
+        wx, wy, wz = ang_vel
         touching = {pt[3] for pt in pybullet.getContactPoints(self._robot, self._plane,
                                                               physicsClientId=cid)}
         obs = self._obs
         obs[:12] = q
         obs[12:24] = qd
         obs[24:28] = orn
-        obs[28:31] = rot_t @ ang_vel
-        obs[31:34] = rot_t @ accel
+        obs[28:34] = [m[i] * x + m[3 + i] * y + m[6 + i] * z
+                      for x, y, z in ((wx, wy, wz), (ax, ay, az)) for i in range(3)]
         obs[34:] = [f in touching for f in self._feet]
         if self.obs_noise_std > 0:
             obs[:34] += self.np_random.normal(0.0, self.obs_noise_std, 34)
