@@ -320,8 +320,9 @@ class RobotQuadrupedEnv(gymnasium.Env):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Advance one control step; reward is progress along +x minus small costs."""
-        a = np.asarray(action, dtype=np.float64)
-        return self._step(self.action_to_targets(a + self._action_noise()))
+        if self.action_noise_std > 0:
+            action = np.asarray(action, dtype=np.float64) + self._action_noise()
+        return self._step(self.action_to_targets(action))
 
     def step_targets(self, targets: np.ndarray
                      ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
