@@ -39,8 +39,13 @@ from hebb_controller.evolution.rollout import GenomeSpec, make_env
 import numpy as np
 
 
-def raw_steps_per_s(config, steps: int = 2000) -> float:
-    """Physics-only control steps per second of the config's env, one core."""
+def physics_baseline(config, steps: int = 2000) -> tuple[float, int]:
+    """
+    Time the config's env physics alone, on one core.
+
+    Returns its control steps per second and the control steps of physics
+    each reset runs before an episode (``settle_steps``; 0 when it has none).
+    """
     env = make_env(config.env)
     env.reset(seed=0)
     actions = np.random.default_rng(0).uniform(-1, 1, (steps, env.action_space.shape[0]))
@@ -48,17 +53,9 @@ def raw_steps_per_s(config, steps: int = 2000) -> float:
     for action in actions:
         env.unwrapped.raw_step(action)
     elapsed = time.perf_counter() - start
+    settle = int(getattr(env.unwrapped, 'settle_steps', 0))
     env.close()
-    return steps / elapsed
-
-
-def settle_steps(config) -> int:
-    """Control steps of physics each reset of the config's env runs before its episode."""
-    env = make_env(config.env)
-    try:
-        return int(getattr(env.unwrapped, 'settle_steps', 0))
-    finally:
-        env.close()
+    return steps / elapsed, settle
 
 
 def time_generations(config, workers: int, generations: int) -> dict:
@@ -99,8 +96,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     data['es']['population'] = args.population
     data['env']['max_episode_steps'] = args.steps
     config = validate_config(data)
-    raw = raw_steps_per_s(config)
-    settle = settle_steps(config)
+    raw, settle = physics_baseline(config)
     episodes = args.population * len(config.es.morphologies) * config.es.episodes
     results = [time_generations(config, w, args.generations) for w in args.workers]
     for r in results:
