@@ -12,12 +12,19 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Every shipped YAML file validates: training configs as configs, node files as parameters."""
+"""Every shipped YAML file validates; the kept training runs hold their config and metrics."""
 
-from hebb_controller.config import load_config, load_node_params, package_share
+import csv
+from pathlib import Path
+
+from hebb_controller.config import load_config, load_node_params, package_share, \
+    validate_config
+from hebb_controller.evolution.train import METRICS
 import pytest
+import yaml
 
 NODE_FILES = ('controller', 'sim', 'trainer')
+KEPT_RUNS = Path(__file__).resolve().parents[1] / 'docs' / 'results' / 'runs'   # not package data
 TRAINING = sorted(p.stem for p in (package_share() / 'config').glob('*.yaml')
                   if p.stem not in NODE_FILES)
 
@@ -35,3 +42,15 @@ def test_every_training_config_validates(name):
 @pytest.mark.parametrize('node', NODE_FILES)
 def test_every_node_parameter_file_validates(node):
     assert load_node_params(node) is not None
+
+
+@pytest.mark.parametrize('run', sorted(p.name for p in KEPT_RUNS.iterdir()))
+def test_every_kept_run_holds_its_config_and_each_generation(run):
+    folder = KEPT_RUNS / run
+    config = validate_config(yaml.safe_load((folder / 'config.yaml').read_text()))
+    with (folder / 'metrics.csv').open() as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    assert tuple(reader.fieldnames) == METRICS
+    assert [int(r['generation']) for r in rows] == list(range(len(rows)))
+    assert 0 < len(rows) <= config.es.generations
