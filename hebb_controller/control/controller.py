@@ -307,8 +307,7 @@ class HebbianController:
         finite = np.isfinite(y).all()
         if self._hebbian:
             if not finite:
-                self.counters.weight_resets += 1
-                self.reset_plasticity()
+                self._reset_diverged()
                 return None
             self.network.update()
             self._check_due = self.counters.ticks % WEIGHT_CHECK_EVERY == 0
@@ -332,8 +331,11 @@ class HebbianController:
         if self._check_due:
             self._check_due = False
             if self._weights_diverged():
-                self.counters.weight_resets += 1
-                self.reset_plasticity()
+                self._reset_diverged()
+
+    def _reset_diverged(self) -> None:
+        self.counters.weight_resets += 1
+        self.reset_plasticity()
 
     def _weights_diverged(self) -> bool:
         norms = self.network.weight_norms()

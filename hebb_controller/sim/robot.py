@@ -70,7 +70,7 @@ import os
 from pathlib import Path
 import sys
 import tempfile
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import gymnasium
 from gymnasium import spaces
@@ -320,9 +320,8 @@ class RobotQuadrupedEnv(gymnasium.Env):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Advance one control step; reward is progress along +x minus small costs."""
-        if self.action_noise_std > 0:
-            action = np.asarray(action, dtype=np.float64) + self._action_noise()
-        return self._step(self.action_to_targets(action))
+        return self._step(self.action_to_targets(
+            np.asarray(action, dtype=np.float64) + self._action_noise()))
 
     def step_targets(self, targets: np.ndarray
                      ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -342,11 +341,12 @@ class RobotQuadrupedEnv(gymnasium.Env):
                              f'{t.tolist()}')
         return self._step(self._clip_targets(t + ACTION_SCALE * self._action_noise()))
 
-    def _action_noise(self) -> np.ndarray:
+    def _action_noise(self) -> Union[np.ndarray, float]:
         # in action units; draws from np_random only when noise is on, as reset seeds it
+        # (off: a scalar 0, no zero array to build and add every step)
         if self.action_noise_std > 0:
             return self.np_random.normal(0.0, self.action_noise_std, NOMINAL_POSE.shape)
-        return np.zeros(NOMINAL_POSE.shape)
+        return 0.0
 
     def _step(self, targets: np.ndarray
               ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
