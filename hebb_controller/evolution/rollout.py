@@ -142,27 +142,77 @@ def input_normalization(source: Union[gymnasium.Env, IOLayout]
 
 
 class Policy:
-    """A batch of k individuals: input normalisation, network, optional front-end, actions."""
+    """
+    A batch of k individuals: input normalisation, network, optional front-end, actions.
+
+    ``narrow(rows)`` lets the rest of a lifetime run on a smaller network that
+    carries the given rows' genomes and weights, so finished episodes stop
+    costing network time; the next ``reset`` goes back to all k.
+    """
 
     def __init__(self, spec: GenomeSpec, population: int,
                  normalization: Optional[InputNormalization] = None) -> None:
         self.spec = spec
         self.population = population
-        self.network, self.conv = spec.build(population)
+        self._full = spec.build(population)
+        self.network, self.conv = self._full
         self.normalization = normalization
+        self._genomes: Optional[torch.Tensor] = None
+        self._rows: Optional[np.ndarray] = None   # batch rows the network serves; None: all
+
+    @property
+    def width(self) -> int:
+        """Individuals the network computes now (``population`` until narrowed)."""
+        return self.population if self._rows is None else len(self._rows)
+
+    def _widen(self) -> None:
+        self.network, self.conv = self._full
+        self._rows = None
 
     def set_genomes(self, genomes: torch.Tensor) -> None:
         """Load genomes ``[k, G]``: network genes, then conv filters."""
-        n = self.network.genome_size
-        self.network.set_genome(genomes[:, :n])
-        if self.conv is not None:
-            self.conv.set_genome(genomes[:, n:])
+        self._widen()
+        self._genomes = genomes
+        self._load(self._full, genomes)
+
+    def _load(self, parts: tuple[Network, Optional[ConvFrontEnd]],
+              genomes: torch.Tensor) -> None:
+        network, conv = parts
+        n = network.genome_size
+        network.set_genome(genomes[:, :n])
+        if conv is not None:
+            conv.set_genome(genomes[:, n:])
 
     def reset(self, seeds: Sequence[int]) -> None:
-        """Start a lifetime: new random weights per individual (Hebbian only)."""
+        """Start a lifetime of all k: new random weights per individual (Hebbian only)."""
+        self._widen()
         if isinstance(self.network, HebbianNetwork):
             net = self.network
             net.set_weights(initial_weights(net.layer_sizes, net.init_range, seeds))
+
+    def narrow(self, rows: Sequence[int]) -> None:
+        """
+        Compute only batch ``rows`` (a subset of those computed now) from here on.
+
+        Their weights move, pending update applied, to a network of
+        ``len(rows)`` individuals: a row's outputs stay what they would have
+        been, since each individual's arithmetic is its own. Other rows' actions
+        become 0.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        current = np.arange(self.population) if self._rows is None else self._rows
+        where = np.searchsorted(current, rows)
+        if (where >= len(current)).any() or (current[np.minimum(where, len(current) - 1)]
+                                             != rows).any():
+            raise ValueError('narrow() takes rows the policy computes now')
+        weights = (self.network.weights if isinstance(self.network, HebbianNetwork) else None)
+        parts = self.spec.build(len(rows))
+        self._load(parts, self._genomes[torch.as_tensor(rows)])
+        if weights is not None:
+            index = torch.as_tensor(where)
+            parts[0].set_weights([w[index] for w in weights])
+        self.network, self.conv = parts
+        self._rows = rows
 
     def act(self, obs: Observations) -> np.ndarray:
         """
@@ -171,6 +221,9 @@ class Policy:
         A dict observation (the seeing robot) is ``image`` for the front-end
         and ``proprio``; the network sees the image features, then the rest.
         """
+        if self._rows is not None:
+            obs = ({key: rows[self._rows] for key, rows in obs.items()}
+                   if isinstance(obs, dict) else obs[self._rows])
         if isinstance(obs, dict):
             images, proprio = obs['image'], obs['proprio']
         elif self.conv is not None:
@@ -191,7 +244,12 @@ class Policy:
             self.network.update()
         if self.spec.car_actions:  # steer tanh, gas and brake sigmoid of the raw layer
             out = torch.cat([torch.tanh(out[:, :1]), torch.sigmoid(out[:, 1:])], dim=1)
-        return out.numpy().astype(np.float32)
+        actions = out.numpy().astype(np.float32)
+        if self._rows is None:
+            return actions
+        full = np.zeros((self.population, actions.shape[1]), dtype=np.float32)
+        full[self._rows] = actions
+        return full
 
 
 @dataclass
@@ -217,16 +275,20 @@ def run_episodes(policy: Policy, batch: RolloutBatch, seeds: Sequence[int],
     Run one episode per env of ``batch`` in lock-step; individual i drives env i.
 
     ``seeds[i]`` seeds both env i's reset and individual i's initial weights.
-    A finished env is no longer stepped (:class:`RolloutBatch`); its network
-    row keeps running on its last observation (cheaper than re-batching).
+    A finished env is no longer stepped (:class:`RolloutBatch`). Without a
+    hook, the policy narrows to the live rows whenever they are at most half
+    of those it computes (episodes of a population end at very different
+    times); a hook sees every row of the network for the whole episode.
     """
     policy.reset(seeds)
     obs = batch.reset(list(seeds))
     t = 0
     while not batch.done:
-        obs, _, _ = batch.step(policy.act(obs))
+        obs, _, live = batch.step(policy.act(obs))
         if on_step is not None:
             on_step(t, policy, batch.infos)
+        elif 0 < 2 * live.sum() <= policy.width:
+            policy.narrow(np.flatnonzero(live))
         t += 1
     distances = np.array([info.get('distance_walked', 0.0) for info in batch.infos])
     return EpisodeResult(batch.returns.copy(), distances, batch.lengths.copy(),

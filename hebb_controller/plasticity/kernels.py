@@ -72,7 +72,9 @@ def _update_layer(w, coef, pre, post):
             c = coef[p, i, 2]
             d = coef[p, i, 3]
             for j in range(n_out):
-                wr[j] += (a[j] * pi + c[j]) * postp[j] + b[j] * pi + d[j]
+                # the fused step's expression, term for term: flushing then running
+                # forward gives its weights bit for bit
+                wr[j] = wr[j] + (a[j] * pi + c[j]) * postp[j] + b[j] * pi + d[j]
 
 
 @numba.njit(**_JIT)

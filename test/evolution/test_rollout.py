@@ -20,7 +20,8 @@ from hebb_controller.evolution.evaluate import policy_for
 from hebb_controller.evolution.layout import (coefficient_metadata, coefficient_tensors,
                                               save_genome, warm_start)
 from hebb_controller.evolution.rollout import (episode_seeds, Evaluator, genome_of, GenomeSpec,
-                                               initial_weights, input_normalization, make_env)
+                                               initial_weights, input_normalization, make_batch,
+                                               make_env, Policy, run_episodes)
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork, StaticNetwork
 from hebb_controller.sim import ant
 import numpy as np
@@ -59,6 +60,39 @@ def test_fitness_does_not_depend_on_the_batch():
         assert steps == 4 * 2 * (config.env.max_episode_steps - ant.SETTLE_STEPS)
     assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
     assert len(set(results[0].tolist())) == 4
+
+
+@pytest.mark.parametrize('genome', ['hebbian', 'static'])
+def test_narrowing_to_the_live_rows_changes_no_return(genome):
+    """Finished episodes drop out of the network; the rest run exactly as in the full batch."""
+    # 300 steps: the ant's stopping rules act from scored step 200, so episodes end apart
+    config = smoke(genome=genome, morphologies=['whole'])
+    data = config.model_dump(mode='json')
+    data['env']['max_episode_steps'] = 300
+    config = validate_config(data)
+    spec = GenomeSpec.from_config(config)
+    genomes = torch.randn(6, spec.size, generator=torch.Generator().manual_seed(0))
+    batch = make_batch(config.env, 'whole', 6)
+    policy = Policy(spec, 6)
+    policy.set_genomes(genomes)
+    seeds = list(range(6))
+    narrowed = run_episodes(policy, batch, seeds)
+    assert policy.width < 6 and len(set(narrowed.steps.tolist())) > 1
+    full = run_episodes(policy, batch, seeds, on_step=lambda *_: None)   # a hook: no narrowing
+    assert policy.width == 6
+    batch.close()
+    assert np.array_equal(narrowed.returns, full.returns)
+    assert np.array_equal(narrowed.steps, full.steps)
+
+
+def test_narrow_takes_only_rows_computed_now():
+    policy = Policy(GenomeSpec.from_config(smoke()), 4)
+    policy.set_genomes(torch.zeros(4, policy.network.genome_size))
+    policy.narrow([1, 3])
+    with pytest.raises(ValueError, match='computes now'):
+        policy.narrow([0])
+    policy.narrow([3])
+    assert policy.width == 1 and policy.act(np.zeros((4, 28), np.float32)).shape == (4, 8)
 
 
 def test_static_genome_evaluates():

@@ -69,6 +69,25 @@ def test_same_seed_same_trajectory(backend):
     assert not torch.equal(traces[0], traces[2])
 
 
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_flushing_the_update_early_changes_nothing(backend):
+    """flush() then forward gives the fused step's outputs and weights bit for bit."""
+    genomes = torch.randn(3, HebbianNetwork(SIZES, device='cpu').genome_size) * 0.1
+    fused, flushed = (HebbianNetwork(SIZES, population=3, device='cpu', backend=backend, seed=1)
+                      for _ in range(2))
+    for net in (fused, flushed):
+        net.set_genome(genomes)
+    for obs in random_obs(3):
+        a = fused.forward(obs)
+        fused.update()
+        b = flushed.forward(obs)
+        flushed.update()
+        flushed.flush()
+        assert torch.equal(a, b)
+    for a, b in zip(fused.weights, flushed.weights):
+        assert torch.equal(a, b)
+
+
 def test_reset_draws_fresh_uniform_weights():
     net = HebbianNetwork(SIZES, population=3, device='cpu', seed=0, init_range=0.1)
     first = net.weights
