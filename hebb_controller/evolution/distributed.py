@@ -49,6 +49,21 @@ def init_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> N
         ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level='WARNING')
 
 
+def evaluate_individuals(evaluator: Evaluator, centre: torch.Tensor, sigma: float,
+                         generation: int, individuals: Sequence[int]) -> tuple[np.ndarray, int]:
+    """
+    Fitness of the given individuals of ``generation``, and env steps taken.
+
+    What a worker does with its slice; any process can redo it exactly.
+    """
+    es = evaluator.config.es
+    genomes = perturbed(centre, sigma, es.seed, generation, individuals)
+    seeds = episode_seeds(es.seed, generation,
+                          [0] * len(individuals) if es.shared_episodes else individuals,
+                          es.episodes * len(es.morphologies))
+    return evaluator.evaluate(genomes, seeds)
+
+
 @ray.remote(num_cpus=1)
 class RolloutWorker:
     """A Ray actor: envs and networks built once, evaluating slices of a population."""
@@ -61,12 +76,7 @@ class RolloutWorker:
     def evaluate(self, centre: torch.Tensor, sigma: float, generation: int,
                  individuals: Sequence[int]) -> tuple[np.ndarray, int]:
         """Fitness of the given individuals of ``generation``, and env steps taken."""
-        es = self.config.es
-        genomes = perturbed(centre, sigma, es.seed, generation, individuals)
-        seeds = episode_seeds(es.seed, generation,
-                              [0] * len(individuals) if es.shared_episodes else individuals,
-                              es.episodes * len(es.morphologies))
-        return self.evaluator.evaluate(genomes, seeds)
+        return evaluate_individuals(self.evaluator, centre, sigma, generation, individuals)
 
     def ready(self) -> bool:
         return True

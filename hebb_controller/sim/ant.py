@@ -221,11 +221,6 @@ class AntBulletEnv(gymnasium.Env):
                 positionGain=1.0, velocityGain=1.0, force=LOCK_TORQUE, physicsClientId=cid)
 
     # --------------------------------------------------------------- physics
-    @property
-    def settle_steps(self) -> int:
-        """Control steps of physics a reset runs before the episode (benchmarks count them)."""
-        return SETTLE_STEPS
-
     def raw_step(self, action: np.ndarray) -> None:
         """Apply the torques of one action and advance one control step, nothing else."""
         a = np.asarray(action).tolist()

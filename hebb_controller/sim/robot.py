@@ -281,11 +281,6 @@ class RobotQuadrupedEnv(gymnasium.Env):
             forces=self._forces, positionGains=self._kp, velocityGains=self._kd,
             physicsClientId=self.client_id)
 
-    @property
-    def settle_steps(self) -> int:
-        """Control steps of physics a reset runs before the episode (benchmarks count them)."""
-        return round(SETTLE_TIME / self.control_step)
-
     def raw_step(self, action: np.ndarray) -> None:
         """Physics of one control step only: PD targets, then the substeps."""
         self._command(self.action_to_targets(action))
