@@ -23,7 +23,7 @@ centred trajectory): evolved rules converge to an attractor.
 ``paths COEFFS``: the seeing robot's paths from above, each with its target
 (``paths.png``).
 ``frames COEFFS``: a strip of side views of one lifetime (``frames.png``), for
-envs that render one (the 12-joint robot's ``side_view``).
+envs that render one (the ant's and the 12-joint robot's ``side_view``).
 """
 
 import argparse
@@ -106,13 +106,16 @@ def plot_weights(trajectory: np.ndarray, out: Path, sample: int = 40,
     return weights_png, pca_png
 
 
+class _LastShot(Exception):
+    """Ends a lifetime once its last frame is taken."""
+
+
 def side_views(coefficients: Path, morphology: str, seed: int, every: int,
                count: int) -> list[tuple[int, float, np.ndarray]]:
     """Render (step, distance, image) every ``every`` control steps of one lifetime."""
     loaded = coefficient_file.load(coefficients)
     shots = []
-    with make_batch(training_env(loaded, max_steps=every * (count - 1) + 1), morphology,
-                    1) as batch:
+    with make_batch(training_env(loaded), morphology, 1) as batch:
         env = batch.envs[0].unwrapped
         if not hasattr(env, 'side_view'):
             raise ValueError(f'{loaded.metadata.env_id} renders no side view')
@@ -120,9 +123,14 @@ def side_views(coefficients: Path, morphology: str, seed: int, every: int,
         def on_step(t, policy, infos):
             if t % every == 0:
                 shots.append((t + 1, infos[0].get('distance_walked', 0.0), env.side_view()))
+                if len(shots) == count:
+                    raise _LastShot
 
-        run_episodes(policy_for(loaded, 1), batch, [derive_seed(seed, EVAL_STREAM, 0)],
-                     on_step)
+        try:
+            run_episodes(policy_for(loaded, 1), batch, [derive_seed(seed, EVAL_STREAM, 0)],
+                         on_step)
+        except _LastShot:
+            pass
     return shots
 
 

@@ -55,6 +55,7 @@ from typing import Any, Optional
 
 import gymnasium
 from gymnasium import spaces
+from hebb_controller.sim import views
 from hebb_controller.sim.morphology import (ant_locked_joints, ant_mjcf, ant_power_scales,
                                             get_morphology)
 import numpy as np
@@ -364,6 +365,12 @@ class AntBulletEnv(gymnasium.Env):
             self._frame = self._camera_image()
             self._frame_step = self._steps
         return self._frame.copy()
+
+    def side_view(self, width: int = 320, height: int = 240,
+                  distance: float = 2.5) -> np.ndarray:
+        """Render the ant from its left, following the torso (figures and clips)."""
+        pos, _ = pybullet.getBasePositionAndOrientation(self._ant, physicsClientId=self._client)
+        return views.side_view(self._client, (pos[0], pos[1], 0.3), distance, width, height)
 
     def _camera_image(self) -> np.ndarray:
         width, height = self.camera_size

@@ -74,6 +74,7 @@ from typing import Any, Optional, Union
 
 import gymnasium
 from gymnasium import spaces
+from hebb_controller.sim import views
 from hebb_controller.sim.robot_damage import damage_for, edit_urdf
 import numpy as np
 import pybullet
@@ -472,24 +473,10 @@ class RobotQuadrupedEnv(gymnasium.Env):
 
     def side_view(self, width: int = 320, height: int = 240,
                   distance: float = 1.2) -> np.ndarray:
-        """
-        Render the robot from its left, following the trunk: (height, width, 3) uint8 RGB.
-
-        For figures and clips of a run (the head camera sees only the ground
-        ahead); drawn by the CPU renderer like the head camera.
-        """
+        """Render the robot from its left, following the trunk (figures and clips)."""
         cid = self.client_id
         pos, _ = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
-        view = pybullet.computeViewMatrixFromYawPitchRoll(
-            [pos[0], pos[1], 0.2], distance, yaw=0.0, pitch=-15.0, roll=0.0,
-            upAxisIndex=2, physicsClientId=cid)
-        projection = pybullet.computeProjectionMatrixFOV(50.0, width / height, 0.05, 20.0,
-                                                         physicsClientId=cid)
-        _, _, rgba, _, _ = pybullet.getCameraImage(
-            width, height, view, projection, renderer=pybullet.ER_TINY_RENDERER,
-            flags=pybullet.ER_NO_SEGMENTATION_MASK, physicsClientId=cid)
-        rgba = np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4)
-        return np.ascontiguousarray(rgba[:, :, :3])
+        return views.side_view(cid, (pos[0], pos[1], 0.2), distance, width, height)
 
     def render(self) -> Optional[np.ndarray]:
         """Return the head camera frame in rgb_array mode; the GUI draws itself in human mode."""

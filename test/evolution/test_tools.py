@@ -88,9 +88,19 @@ def test_frames_show_the_robot_at_each_sampled_step(robot_coefficients, tmp_path
     assert plots.plot_frames(shots, 0.02, tmp_path).read_bytes()[:4] == b'\x89PNG'
 
 
-def test_frames_need_an_env_with_a_side_view(coefficients):
+def test_frames_follow_the_ant_through_its_lifetime(coefficients):
+    shots = plots.side_views(coefficients, 'damaged_right_front', 0, every=8, count=3)
+    assert [step for step, _, _ in shots] == [1, 9, 17]   # the lifetime ends at the last frame
+    assert shots[0][2].shape == (240, 320, 3)
+    assert not np.array_equal(shots[0][2], shots[-1][2])
+
+
+def test_frames_need_an_env_with_a_side_view(tmp_path):
+    path = tmp_path / 'car.safetensors'
+    config = load_config('car_racing')
+    save_genome(path, config, torch.zeros(GenomeSpec.from_config(config).size))
     with pytest.raises(ValueError, match='renders no side view'):
-        plots.side_views(coefficients, 'whole', 0, every=50, count=2)
+        plots.side_views(path, 'whole', 0, every=50, count=2)
 
 
 def test_target_success_table(tmp_path, capsys):
