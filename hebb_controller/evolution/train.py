@@ -170,6 +170,10 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
         env_steps_total = int(state['env_steps'])
         print(f'resuming {run_dir} at generation {es.generation} from {used.name}',
               file=sys.stderr)
+        if not (run_dir / BEST_FILE).exists() and best['generation'] >= 0:
+            # a run moved with its checkpoint alone: its best file comes back from it
+            _save_coefficients(run_dir / BEST_FILE, config, best['genome'], best['fitness'],
+                               'best individual', best['generation'])
     else:
         if config.es.init_from:
             source = coefficient_file.load(_find(config.es.init_from))

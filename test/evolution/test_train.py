@@ -17,6 +17,7 @@
 import csv
 import os
 from pathlib import Path
+import shutil
 import signal
 import subprocess
 import sys
@@ -107,6 +108,26 @@ def test_should_stop_ends_after_the_generation_and_resume_continues_exactly(stra
     train(smoke(), run, resume=True, progress=False)
     assert metrics(run) == metrics(straight_run)
     assert centre(run)[1].equal(centre(straight_run)[1])
+
+
+def test_a_run_resumes_elsewhere_from_config_metrics_and_checkpoint(straight_run, tmp_path):
+    """What a run needs on another machine (a lent GPU host, a new session): three files."""
+    rows = []
+    first = train(smoke(), tmp_path / 'first', progress=False, on_generation=rows.append,
+                  should_stop=lambda: bool(rows))
+    moved = tmp_path / 'moved'
+    moved.mkdir()
+    for name in ('config.yaml', 'metrics.csv', checkpoint.LATEST):
+        shutil.copy(first / name, moved / name)
+    train(smoke(generations=1), moved, resume=True, progress=False)   # nothing left to run
+    best = coefficient_file.load(moved / 'best.safetensors')
+    assert best.metadata.fitness == float(rows[0]['fitness_best'])
+    assert best.metadata.provenance['generation'] == 0
+    train(smoke(), moved, resume=True, progress=False)
+    assert metrics(moved) == metrics(straight_run)
+    assert centre(moved)[1].equal(centre(straight_run)[1])
+    assert coefficient_file.load(moved / 'best.safetensors').metadata.fitness == \
+        coefficient_file.load(straight_run / 'best.safetensors').metadata.fitness
 
 
 def test_corrupt_checkpoint_is_refused_and_the_previous_one_used(straight_run, tmp_path):
