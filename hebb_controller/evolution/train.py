@@ -182,10 +182,16 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
                   file=sys.stderr)
         (run_dir / CONFIG_FILE).write_text(
             yaml.safe_dump(config.model_dump(mode='json'), sort_keys=False))
-    _write_metrics(metrics_path, _read_metrics(metrics_path, es.generation))
+    kept = _read_metrics(metrics_path, es.generation)
+    _write_metrics(metrics_path, kept)
 
     # a resumed run hides the events of generations it will redo (those after the checkpoint)
+    moved = resume and not (run_dir / TENSORBOARD_DIR).exists()
     writer = SummaryWriter(run_dir / TENSORBOARD_DIR, purge_step=es.generation if resume else None)
+    if moved:   # a run moved without its events: they come back from metrics.csv
+        for row in kept:
+            for name, tag in SCALAR_TAGS.items():
+                writer.add_scalar(tag, float(row[name]), int(row['generation']))
     evaluator = RayEvaluator(config, workers, ray_address)
     bar = tqdm(total=config.es.generations, initial=es.generation, disable=not progress,
                unit='gen', dynamic_ncols=True)

@@ -128,6 +128,7 @@ def test_a_run_resumes_elsewhere_from_config_metrics_and_checkpoint(straight_run
     assert centre(moved)[1].equal(centre(straight_run)[1])
     assert coefficient_file.load(moved / 'best.safetensors').metadata.fitness == \
         coefficient_file.load(straight_run / 'best.safetensors').metadata.fitness
+    assert scalars(moved) == scalars(straight_run)   # rebuilt from metrics.csv, then logged
 
 
 def test_corrupt_checkpoint_is_refused_and_the_previous_one_used(straight_run, tmp_path):
