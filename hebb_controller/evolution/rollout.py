@@ -199,12 +199,11 @@ class Policy:
         been, since each individual's arithmetic is its own. Other rows' actions
         become 0.
         """
-        rows = np.asarray(rows, dtype=np.int64)
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
         current = np.arange(self.population) if self._rows is None else self._rows
+        if rows.size == 0 or not np.isin(rows, current).all():
+            raise ValueError('narrow() takes rows the policy computes now, at least one')
         where = np.searchsorted(current, rows)
-        if (where >= len(current)).any() or (current[np.minimum(where, len(current) - 1)]
-                                             != rows).any():
-            raise ValueError('narrow() takes rows the policy computes now')
         weights = (self.network.weights if isinstance(self.network, HebbianNetwork) else None)
         parts = self.spec.build(len(rows))
         self._load(parts, self._genomes[torch.as_tensor(rows)])
