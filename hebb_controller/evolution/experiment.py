@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-``hebb experiment``: the paper's damage table, and a weight-ablation experiment.
+``hebb experiment``: the paper's damage table, walking onset, and weight ablation.
 
 ``damage --hebbian H --static S``: each file on every morphology (the paper's
 three plus more kinds of damage), fitness mean +- std over fresh episodes.
@@ -24,6 +24,13 @@ share of episodes (one random target each) in which the robot comes within
 reach of the post, and the mean distance left at the end, per morphology.
 ``--hide-target`` is the control: the same targets, but the camera never
 shows the post, so what remains is the luck of the path.
+
+``onset --hebbian H --static S``, our measure of "starts walking within about
+100 steps": per lifetime from random weights, the cruising speed is the
+speed over its second half; the onset is the first step s from which the
+distance over ``[s, s + --window)`` reaches ``--fraction`` (90%) of it. A
+lifetime that is shorter than two windows or does not move forward in its
+second half has no onset.
 
 ``ablation --hebbian H``, our protocol (the paper describes the experiment
 but its code has no script for it): N episodes side by side; at scored step
@@ -105,6 +112,53 @@ def recovery(trace: np.ndarray, at: int, window: int, fraction: float) -> dict:
     return {'before': before, 'after': after, 'recover': recovered}
 
 
+def onset(trace: np.ndarray, window: int, fraction: float) -> tuple[Optional[int], float]:
+    """Return (first step of cruising speed or None, cruising speed) of one distance trace."""
+    n = len(trace)
+    if n < 2 * window:
+        return None, float('nan')
+    half = n // 2
+    cruise = (trace[-1] - trace[half]) / (n - 1 - half)
+    if cruise <= 0:
+        return None, float(cruise)
+    for s in range(n - window):
+        if (trace[s + window] - trace[s]) / window >= fraction * cruise:
+            return s, float(cruise)
+    return None, float(cruise)
+
+
+def walking_onset(args: argparse.Namespace) -> int:
+    files = {'hebbian': args.hebbian, 'static': args.static}
+    loaded = {k: coefficient_file.load(v) for k, v in files.items() if v}
+    if not loaded:
+        raise SystemExit('hebb experiment onset: give --hebbian and/or --static')
+    print(f'{args.episodes} lifetimes from random weights on {args.morphology}; onset: first '
+          f'step whose next {args.window} steps reach {args.fraction:.0%} of the cruising '
+          'speed (second half)')
+    print('| network | with an onset | onset, median (quartiles) | cruising speed, m/step |')
+    print('|---|---|---|---|')
+    for kind, cf in loaded.items():
+        rows = []
+
+        def on_step(t, policy, infos):
+            rows.append([info.get('distance_walked', np.nan) for info in infos])
+
+        result = evaluate_file(cf, args.morphology, args.episodes, args.seed,
+                               max_steps=args.max_steps, on_step=on_step)
+        traces = np.array(rows)
+        found = [onset(traces[:int(length), e], args.window, args.fraction)
+                 for e, length in enumerate(result.steps)]
+        steps = [s for s, _ in found if s is not None]
+        speeds = [v for s, v in found if s is not None]
+        cell = 'none'
+        if steps:
+            q1, median, q3 = np.percentile(steps, [25, 50, 75])
+            cell = f'{median:.0f} ({q1:.0f} to {q3:.0f})'
+        speed = f'{np.mean(speeds):.4f}' if speeds else '-'
+        print(f'| {kind} | {len(steps)}/{args.episodes} | {cell} | {speed} |')
+    return 0
+
+
 def ablation(args: argparse.Namespace) -> int:
     loaded = coefficient_file.load(args.hebbian)
     if loaded.metadata.network.kind != 'hebbian':
@@ -154,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--morphologies', nargs='+', default=['whole', 'damaged_left_front'])
     t.add_argument('--hide-target', action='store_true',
                    help='the control: the same targets, never in view of the camera')
+    o = sub.add_parser('onset', help='steps from random weights to cruising speed')
+    o.add_argument('--hebbian', metavar='FILE')
+    o.add_argument('--static', metavar='FILE')
+    o.add_argument('--morphology', default='whole')
+    o.add_argument('--window', type=int, default=50, help='steps to measure speed over')
+    o.add_argument('--fraction', type=float, default=0.9, help='of the cruising speed')
     a = sub.add_parser('ablation', help='zero weights mid-episode, measure the recovery')
     a.add_argument('--hebbian', metavar='FILE', required=True)
     a.add_argument('--morphology', default='whole')
@@ -162,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--window', type=int, default=100, help='steps to measure speed over')
     a.add_argument('--recover', type=float, default=0.9, help='fraction of the speed before')
     a.add_argument('--plot', metavar='PNG', help='also plot the distance traces')
-    for p in (d, t, a):
+    for p in (d, t, o, a):
         p.add_argument('--episodes', type=int, default=5)
         p.add_argument('--max-steps', type=int, help='control steps per episode')
         p.add_argument('--seed', type=int, default=0)
@@ -171,4 +231,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    return {'damage': damage, 'target': target, 'ablation': ablation}[args.experiment](args)
+    return {'damage': damage, 'target': target, 'onset': walking_onset,
+            'ablation': ablation}[args.experiment](args)

@@ -60,6 +60,22 @@ def test_recovery_measure():
     assert r['recover'] == 19
 
 
+def test_onset_finds_the_first_step_of_cruising_speed():
+    # still for 30 steps, then 1 per step: the window from step 24 holds 45 of its 50 steps
+    trace = np.concatenate([np.zeros(30), np.arange(1, 171, dtype=float)])
+    step, speed = experiment.onset(trace, window=50, fraction=0.9)
+    assert speed == pytest.approx(1.0) and step == 24
+    assert experiment.onset(np.linspace(0, -1, 200), 50, 0.9) == (None, pytest.approx(-1 / 199))
+    assert experiment.onset(np.arange(60.0), 50, 0.9)[0] is None      # shorter than two windows
+
+
+def test_onset_table(coefficients, capsys):
+    experiment.main(['onset', '--hebbian', str(coefficients), '--episodes', '2',
+                     '--max-steps', '140', '--window', '20'])
+    out = capsys.readouterr().out
+    assert '| hebbian | ' in out and '/2 |' in out
+
+
 def test_ablation_runs_and_reports(coefficients, capsys, tmp_path):
     experiment.main(['ablation', '--hebbian', str(coefficients), '--episodes', '2',
                      '--max-steps', '120', '--at', '40', '--window', '20', '--fraction', '0.5',
