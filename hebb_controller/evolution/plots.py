@@ -15,7 +15,8 @@
 """
 ``hebb plot``: PNG figures (matplotlib, Agg backend).
 
-``fitness RUN_DIR``: best and mean fitness per generation from ``metrics.csv``.
+``fitness RUN_DIR [RUN_DIR ...]``: best and mean fitness per generation from
+``metrics.csv``; several runs share one figure.
 ``weights COEFFS``: one lifetime from random weights, a sample of synapses
 over time (``weights.png``), and the whole weight vector's trajectory
 projected on its first two principal components (``pca.png``, SVD of the
@@ -29,7 +30,7 @@ envs that render one (the ant's and the 12-joint robot's ``side_view``).
 import argparse
 import csv
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
 from hebb_controller.evolution.evaluate import evaluate_file, policy_for, training_env
@@ -42,15 +43,29 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402,I100 (after choosing the backend)
 
 
-def plot_fitness(run_dir: Path, out: Path) -> Path:
-    """Plot best and mean fitness per generation; returns the PNG's path."""
-    with (Path(run_dir) / 'metrics.csv').open() as f:
-        rows = list(csv.DictReader(f))
-    generation = [int(r['generation']) for r in rows]
+def plot_fitness(run_dirs: Union[Path, Sequence[Path]], out: Path) -> Path:
+    """
+    Plot fitness per generation; returns the PNG's path.
+
+    One run: its best, mean and best so far. Several (Hebbian beside static):
+    each run's mean (solid) and best (thin), labelled with its folder's name.
+    """
+    runs = [Path(run_dirs)] if isinstance(run_dirs, (str, Path)) else [Path(r) for r in run_dirs]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for key, label in (('fitness_best', 'best'), ('fitness_mean', 'mean'),
-                       ('best_so_far', 'best so far')):
-        ax.plot(generation, [float(r[key]) for r in rows], label=label)
+    for index, run in enumerate(runs):
+        with (run / 'metrics.csv').open() as f:
+            rows = list(csv.DictReader(f))
+        generation = [int(r['generation']) for r in rows]
+        if len(runs) == 1:
+            for key, label in (('fitness_best', 'best'), ('fitness_mean', 'mean'),
+                               ('best_so_far', 'best so far')):
+                ax.plot(generation, [float(r[key]) for r in rows], label=label)
+            continue
+        colour = f'C{index}'
+        ax.plot(generation, [float(r['fitness_mean']) for r in rows], color=colour,
+                label=f'{run.name} mean')
+        ax.plot(generation, [float(r['fitness_best']) for r in rows], color=colour,
+                linewidth=0.6, alpha=0.6, label=f'{run.name} best')
     ax.set_xlabel('generation')
     ax.set_ylabel('fitness (summed reward)')
     ax.legend()
@@ -213,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb plot', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='plot', required=True)
-    f = sub.add_parser('fitness', help='fitness over generations of a run')
-    f.add_argument('run_dir', metavar='RUN_DIR')
+    f = sub.add_parser('fitness', help='fitness over generations of one run or several')
+    f.add_argument('run_dirs', metavar='RUN_DIR', nargs='+')
     w = sub.add_parser('weights', help='weights over one lifetime, and their PCA')
     w.add_argument('coefficients', metavar='COEFFS')
     w.add_argument('--morphology', default='whole')
@@ -239,9 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.plot == 'fitness':
-        out = Path(args.out or args.run_dir)
+        out = Path(args.out or args.run_dirs[0])
         out.mkdir(parents=True, exist_ok=True)
-        print(plot_fitness(Path(args.run_dir), out))
+        print(plot_fitness([Path(r) for r in args.run_dirs], out))
         return 0
     out = Path(args.out or Path(args.coefficients).parent)
     out.mkdir(parents=True, exist_ok=True)

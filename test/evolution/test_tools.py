@@ -89,6 +89,12 @@ def test_plots_write_pngs(coefficients, tmp_path):
     (tmp_path / 'metrics.csv').write_text(
         'generation,fitness_best,fitness_mean,best_so_far\n0,1,0,1\n1,3,1,3\n')
     assert plots.plot_fitness(tmp_path, tmp_path).stat().st_size > 0
+    (tmp_path / 'other').mkdir()
+    (tmp_path / 'other' / 'metrics.csv').write_text(
+        'generation,fitness_best,fitness_mean,best_so_far\n0,2,1,2\n')
+    assert plots.main(['fitness', str(tmp_path), str(tmp_path / 'other'), '--out',
+                       str(tmp_path / 'both')]) == 0
+    assert (tmp_path / 'both' / 'fitness.png').read_bytes()[:4] == b'\x89PNG'
     trajectory = plots.weight_trajectory(coefficients, 'whole', 0, SETTLE_STEPS + 60)
     assert trajectory.shape == (60, 28 * 16 + 16 * 8)      # one frame per scored step
     assert not np.allclose(trajectory[0], trajectory[-1])   # the weights do change
