@@ -57,11 +57,17 @@ DAMAGE_MORPHOLOGIES = ('whole', 'damaged_right_front', 'damaged_left_front',
                        'locked_joint_left_front_ankle')
 
 
-def damage(args: argparse.Namespace) -> int:
+def given_files(args: argparse.Namespace, experiment: str) -> dict:
+    """Load the ``--hebbian`` and ``--static`` files given, by kind; at least one."""
     files = {'hebbian': args.hebbian, 'static': args.static}
     loaded = {k: coefficient_file.load(v) for k, v in files.items() if v}
     if not loaded:
-        raise SystemExit('hebb experiment damage: give --hebbian and/or --static')
+        raise SystemExit(f'hebb experiment {experiment}: give --hebbian and/or --static')
+    return loaded
+
+
+def damage(args: argparse.Namespace) -> int:
+    loaded = given_files(args, 'damage')
     print(f'| morphology | {" | ".join(loaded)} |')
     print('|---|' + '---|' * len(loaded))
     for morphology in args.morphologies:
@@ -77,10 +83,7 @@ def damage(args: argparse.Namespace) -> int:
 
 
 def target(args: argparse.Namespace) -> int:
-    files = {'hebbian': args.hebbian, 'static': args.static}
-    loaded = {k: coefficient_file.load(v) for k, v in files.items() if v}
-    if not loaded:
-        raise SystemExit('hebb experiment target: give --hebbian and/or --static')
+    loaded = given_files(args, 'target')
     if any(cf.metadata.env_id != TARGET_ID for cf in loaded.values()):
         raise SystemExit(f'hebb experiment target: needs files evolved on {TARGET_ID}')
     print(f'{args.episodes} random targets per cell: reached (share), mean distance left (m)'
@@ -128,10 +131,7 @@ def onset(trace: np.ndarray, window: int, fraction: float) -> tuple[Optional[int
 
 
 def walking_onset(args: argparse.Namespace) -> int:
-    files = {'hebbian': args.hebbian, 'static': args.static}
-    loaded = {k: coefficient_file.load(v) for k, v in files.items() if v}
-    if not loaded:
-        raise SystemExit('hebb experiment onset: give --hebbian and/or --static')
+    loaded = given_files(args, 'onset')
     print(f'{args.episodes} lifetimes from random weights on {args.morphology}; onset: first '
           f'step whose next {args.window} steps reach {args.fraction:.0%} of the cruising '
           'speed (second half)')
