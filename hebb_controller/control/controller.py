@@ -300,10 +300,10 @@ class HebbianController:
                 self.counters.skipped_nonfinite += 1
                 return None
             features = self.conv.forward(pixels[None].to(self.conv.device))
-            x = torch.cat([features.cpu(), torch.from_numpy(x)], dim=1)
+            x = torch.cat([features.cpu(), torch.from_numpy(x)], dim=1).numpy()
         if self._check_due:   # learn() was not called after the last check's tick
             self.learn()
-        y = self.network.forward(x).cpu().numpy()[0]
+        y = self.network.act(x)[0]
         finite = np.isfinite(y).all()
         if self._hebbian:
             if not finite:
@@ -357,11 +357,13 @@ class HebbianController:
 
     def _warm_up(self) -> None:
         """Run the network once so the first real tick pays no first-call costs."""
-        x = torch.zeros(1, self.network.n_inputs)
+        x = np.zeros((1, self.network.n_inputs), dtype=np.float32)
         if self.conv is not None:
             self.conv.forward(torch.zeros(1, 3, *self.image_size, device=self.conv.device))
-        self.network.forward(x)
+        self.network.act(x)
         if isinstance(self.network, HebbianNetwork):
             self.network.update()
-            self.network.forward(x)
+            self.network.act(x)
+            self.network.update()
+            self.network.flush()
             self.network.reset(seed=self.settings.seed)

@@ -94,7 +94,28 @@ class FeedForward:
         self._acts[1 - self._current][0].copy_(obs)
 
     @torch.no_grad()
-    def _forward_only(self) -> torch.Tensor:
+    def forward(self, obs: ArrayLike) -> torch.Tensor:
+        """Map ``obs [P, n_in]`` to outputs ``[P, n_out]`` (a copy)."""
+        self._advance(obs)
+        return self._acts[self._current][-1].clone()
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """
+        Do what :meth:`forward` does, for a caller that lives in numpy: outputs as an array.
+
+        A robot's tick calls this: on the numba backend it makes no torch call,
+        whose dispatch costs tens of microseconds when the caches are cold.
+        """
+        if self.backend == 'numba':
+            self._advance(obs)
+            return self._np_acts[self._current][-1].copy()
+        return self.forward(obs).cpu().numpy()
+
+    def _advance(self, obs: ArrayLike) -> None:
+        """Load ``obs`` and compute the next activations (a subclass's step)."""
+        raise NotImplementedError
+
+    def _forward_only(self) -> None:
         """Forward pass with the weights as they are (static network, plasticity off)."""
         new = 1 - self._current
         if self.backend == 'numba':
@@ -102,7 +123,7 @@ class FeedForward:
                                     self.output_activation == 'tanh')
         else:
             self._torch_forward(self._acts[new])
-        return self._finish_step()
+        self._current = new
 
     def _torch_forward(self, acts: list[torch.Tensor]) -> None:
         last = len(self._weights) - 1
@@ -111,10 +132,6 @@ class FeedForward:
             if layer < last or self.output_activation == 'tanh':
                 y = torch.tanh(y)
             acts[layer + 1].copy_(y)
-
-    def _finish_step(self) -> torch.Tensor:
-        self._current = 1 - self._current
-        return self._acts[self._current][-1].clone()
 
     @torch.no_grad()
     def set_weights(self, layers: Sequence[ArrayLike]) -> None:
@@ -166,10 +183,9 @@ class StaticNetwork(FeedForward):
         layers = genome_to_layers(genome, self.layer_sizes, 1)
         self.set_weights([t[:, 0] if t.shape[0] > 1 else t[0, 0] for t in layers])
 
-    def forward(self, obs: ArrayLike) -> torch.Tensor:
-        """Map ``obs [P, n_in]`` to outputs ``[P, n_out]``."""
+    def _advance(self, obs: ArrayLike) -> None:
         self._load_input(obs)
-        return self._forward_only()
+        self._forward_only()
 
 
 class HebbianNetwork(FeedForward):
@@ -285,12 +301,12 @@ class HebbianNetwork(FeedForward):
                 a.zero_()
         self._pending = False
 
-    @torch.no_grad()
-    def forward(self, obs: ArrayLike) -> torch.Tensor:
-        """Apply any pending update, then map ``obs [P, n_in]`` to outputs ``[P, n_out]``."""
+    def _advance(self, obs: ArrayLike) -> None:
+        """Apply any pending update, then run the forward pass on ``obs``."""
         self._load_input(obs)
         if not self._pending:
-            return self._forward_only()
+            self._forward_only()
+            return
         old, new = self._acts[self._current], self._acts[1 - self._current]
         if self.backend == 'numba':
             kernels.network_step(
@@ -301,7 +317,7 @@ class HebbianNetwork(FeedForward):
             self._torch_update(old)
             self._torch_forward(new)
         self._pending = False
-        return self._finish_step()
+        self._current = 1 - self._current
 
     def update(self) -> None:
         """Mark the Hebbian update of the last forward pass; it lands before the next read."""

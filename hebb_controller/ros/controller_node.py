@@ -95,6 +95,8 @@ class ControllerNode(Node):
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         sensors = qos_profile_sensor_data
         p = self.params
+        # one message, its data replaced each tick: cheaper than building one a tick
+        self._command_array = commands_to_message(self.core.safe_pose)
         if p.command_type == 'trajectory':
             self.command_pub = self.create_publisher(JointTrajectory, 'joint_trajectory',
                                                      reliable)
@@ -219,7 +221,8 @@ class ControllerNode(Node):
 
     def _command_message(self, command: np.ndarray) -> Any:
         if self.params.command_type == 'position_array':
-            return commands_to_message(command)
+            self._command_array.data = command.tolist()
+            return self._command_array
         msg = JointTrajectory(joint_names=self.core.joint_names)
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.points = [JointTrajectoryPoint(

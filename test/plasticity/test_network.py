@@ -88,6 +88,33 @@ def test_flushing_the_update_early_changes_nothing(backend):
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize('backend', BACKENDS)
+@pytest.mark.parametrize('kind', ['hebbian', 'static'])
+def test_act_is_forward_as_an_array(backend, kind):
+    """act() (the controller's numpy path) gives forward()'s outputs and leaves the same state."""
+    if kind == 'hebbian':
+        nets = [HebbianNetwork(SIZES, population=2, device='cpu', backend=backend, seed=3)
+                for _ in range(2)]
+    else:
+        nets = [StaticNetwork(SIZES, population=2, device='cpu', backend=backend)
+                for _ in range(2)]
+    genome = torch.randn(nets[0].genome_size) * 0.1
+    for net in nets:
+        net.set_genome(genome)
+    by_tensor, by_array = nets
+    for obs in random_obs(2):
+        expected = by_tensor.forward(obs).numpy()
+        got = by_array.act(obs)
+        assert isinstance(got, np.ndarray) and got.shape == (2, SIZES[-1])
+        np.testing.assert_array_equal(got, expected)
+        got[:] = np.nan   # a copy: the caller may keep or edit it
+        for net in nets:
+            if kind == 'hebbian':
+                net.update()
+    for a, b in zip(by_tensor.weights, by_array.weights):
+        assert torch.equal(a, b)
+
+
 def test_reset_draws_fresh_uniform_weights():
     net = HebbianNetwork(SIZES, population=3, device='cpu', seed=0, init_range=0.1)
     first = net.weights
