@@ -24,6 +24,7 @@ grouped convolution (groups = P) instead of a Python loop.
 from typing import Optional, Sequence, Union
 
 from hebb_controller.plasticity.device import resolve_device
+from hebb_controller.plasticity.genome import as_genomes
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -84,9 +85,7 @@ class ConvFrontEnd:
     @torch.no_grad()
     def set_genome(self, genome: ArrayLike) -> None:
         """Set filters from flat genomes ``[P, G]`` (or ``[G]``, shared by all)."""
-        genome = torch.as_tensor(genome, dtype=torch.float32)
-        if genome.dim() == 1:
-            genome = genome.unsqueeze(0)
+        genome = as_genomes(genome)
         if genome.dim() != 2 or genome.shape[1] != self.genome_size:
             raise ValueError(f'conv genome needs shape [P, {self.genome_size}], '
                              f'got {tuple(genome.shape)}')

@@ -22,8 +22,9 @@ genomes evolved by the reference code load unchanged. Static weights use the
 same synapse order with one value per synapse.
 """
 
-from typing import Sequence
+from typing import Sequence, Union
 
+import numpy as np
 import torch
 
 
@@ -38,6 +39,12 @@ def n_synapses(layer_sizes: Sequence[int]) -> int:
 
 def genome_size(layer_sizes: Sequence[int], per_synapse: int) -> int:
     return n_synapses(layer_sizes) * per_synapse
+
+
+def as_genomes(genome: Union[np.ndarray, torch.Tensor]) -> torch.Tensor:
+    """Return genomes as float32 ``[P, G]``: a flat ``[G]`` becomes one row, shared by all."""
+    genome = torch.as_tensor(genome, dtype=torch.float32)
+    return genome.unsqueeze(0) if genome.dim() == 1 else genome
 
 
 def genome_to_layers(genome: torch.Tensor, layer_sizes: Sequence[int],

@@ -29,7 +29,8 @@ from typing import Optional, Sequence, Union
 
 from hebb_controller.plasticity import kernels
 from hebb_controller.plasticity.device import resolve_device
-from hebb_controller.plasticity.genome import genome_size, genome_to_layers, layer_shapes
+from hebb_controller.plasticity.genome import as_genomes, genome_size, genome_to_layers, \
+    layer_shapes
 from hebb_controller.plasticity.rules import get_rule
 import numpy as np
 import torch
@@ -177,9 +178,7 @@ class StaticNetwork(FeedForward):
     @torch.no_grad()
     def set_genome(self, genome: ArrayLike) -> None:
         """Set weights from flat genomes ``[P, G]`` (or ``[G]``, shared by all)."""
-        genome = torch.as_tensor(genome, dtype=torch.float32)
-        if genome.dim() == 1:
-            genome = genome.unsqueeze(0)
+        genome = as_genomes(genome)
         layers = genome_to_layers(genome, self.layer_sizes, 1)
         self.set_weights([t[:, 0] if t.shape[0] > 1 else t[0, 0] for t in layers])
 
@@ -269,9 +268,7 @@ class HebbianNetwork(FeedForward):
 
     def set_genome(self, genome: ArrayLike) -> None:
         """Set coefficients from flat genomes ``[P, G]`` (or ``[G]``, shared by all)."""
-        genome = torch.as_tensor(genome, dtype=torch.float32)
-        if genome.dim() == 1:
-            genome = genome.unsqueeze(0)
+        genome = as_genomes(genome)
         self.set_coefficients([t.expand(self.population, *t.shape[1:]) if t.shape[0] == 1
                                else t for t in genome_to_layers(
                                    genome, self.layer_sizes, self.rule.n_coefficients)])
