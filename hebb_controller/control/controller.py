@@ -290,7 +290,7 @@ class HebbianController:
             positions, velocities = positions[self._obs_columns], velocities[self._obs_columns]
         obs = self.observation.build(Readings(positions, velocities, imu[0], imu[1], imu[2],
                                               self._readings.get('contacts')))
-        if not np.isfinite(obs).all():
+        if obs is None:
             self.counters.skipped_nonfinite += 1
             return None
         x = obs[None]
@@ -344,16 +344,17 @@ class HebbianController:
 
     def _send(self, target: np.ndarray, dt: float, positions: np.ndarray
               ) -> Optional[np.ndarray]:
-        if not np.isfinite(target).all():
-            self.counters.skipped_nonfinite += 1
-            return None
         if self.limiter.last is None:
-            if not np.isfinite(positions).all():
+            if not (np.isfinite(target).all() and np.isfinite(positions).all()):
                 self.counters.skipped_nonfinite += 1
                 return None
             self.limiter.start_from(positions)
+        command = self.limiter(target, dt)
+        if command is None:
+            self.counters.skipped_nonfinite += 1
+            return None
         self.counters.commands += 1
-        return self.limiter(target, dt)
+        return command
 
     def _warm_up(self) -> None:
         """Run the network once so the first real tick pays no first-call costs."""

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from hebb_controller.plasticity.coefficient_file import IOLayout
+import numba
 import numpy as np
 
 IMU_FIELDS = {'imu_orientation': 4, 'imu_angular_velocity': 3, 'imu_linear_acceleration': 3}
@@ -98,31 +99,60 @@ class ObservationBuilder:
             else:
                 index.append(offsets[name] + k)
         self._index = np.array(index, dtype=np.intp)
-        self._low = np.array(layout.observation_low) if layout.observation_low else None
-        self._high = np.array(layout.observation_high) if layout.observation_high else None
-        self._offset = self._scale = None
+        count = len(index)
+        # no bounds or normalisation: the kernel's neutral values, exact in float64
+        self._low = np.array(layout.observation_low) if layout.observation_low \
+            else np.full(count, -np.inf)
+        self._high = np.array(layout.observation_high) if layout.observation_high \
+            else np.full(count, np.inf)
+        self._offset, self._scale = np.zeros(count), np.ones(count)
         if layout.observation_scale is not None:
-            self._offset = np.array(layout.observation_offset)
-            self._scale = np.array(layout.observation_scale)
+            self._offset = np.array(layout.observation_offset, dtype=np.float64)
+            self._scale = np.array(layout.observation_scale, dtype=np.float64)
         self._buffer = np.zeros(self._size)
+        self._none = np.zeros(0)
+        imu = list(IMU_FIELDS.values()) if self.uses_imu else [0, 0, 0]
+        self._sizes = np.array([len(joints), len(joints), *imu, len(feet)], dtype=np.intp)
 
-    def build(self, readings: Readings) -> np.ndarray:
-        """Return the network's input as float32; NaN stays NaN, so the caller can refuse it."""
-        b = self._buffer
-        n = len(self.joint_names)
-        b[:n] = readings.joint_positions
-        b[n:2 * n] = readings.joint_velocities
+    def build(self, readings: Readings) -> Optional[np.ndarray]:
+        """Return the network's input as float32, or None when a reading it uses is not finite."""
+        parts = (readings.joint_positions, readings.joint_velocities)
         if self.uses_imu:
-            at = 2 * n
-            for field, size in IMU_FIELDS.items():
-                b[at:at + size] = getattr(readings, field)
-                at += size
-        if self.foot_names:
-            b[self._size - len(self.foot_names):] = readings.contacts
-        obs = b[self._index]
-        if self._low is not None:   # NaN passes through, for the caller to refuse
-            np.minimum(np.maximum(obs, self._low, out=obs), self._high, out=obs)
-        if self._scale is not None:
-            obs -= self._offset
-            obs *= self._scale
-        return obs.astype(np.float32)
+            parts += (readings.imu_orientation, readings.imu_angular_velocity,
+                      readings.imu_linear_acceleration)
+        else:
+            parts += (self._none, self._none, self._none)
+        parts += (readings.contacts if self.foot_names else self._none,)
+        obs = np.empty(len(self._index), dtype=np.float32)
+        parts = tuple(np.ascontiguousarray(part, dtype=np.float64) for part in parts)
+        finite = _gather(parts, self._sizes, self._buffer, self._index, self._low, self._high,
+                         self._offset, self._scale, obs)
+        return obs if finite else None
+
+
+@numba.njit(nogil=True, cache=True, error_model='numpy')
+def _gather(parts, sizes, buffer, index, low, high, offset, scale, out):
+    """
+    Concatenate ``parts`` into ``buffer``, gather, clip, normalise into ``out``.
+
+    One compiled call instead of a dozen numpy calls on arrays of a few values:
+    on a robot's computer the tick runs with cold caches, where each costs
+    several microseconds. The arithmetic is numpy's, in the same order (clip in
+    float64, subtract, multiply, round to float32), so the result is the same.
+    Returns False, with ``out`` partly written, when a gathered value is not finite.
+    """
+    for i, part in enumerate(parts):
+        if part.shape[0] != sizes[i]:
+            raise ValueError('a reading has the wrong number of values')
+    at = 0
+    for part in parts:
+        for k in range(part.shape[0]):
+            buffer[at + k] = part[k]
+        at += part.shape[0]
+    for k in range(index.shape[0]):
+        value = buffer[index[k]]
+        if not np.isfinite(value):
+            return False
+        value = min(max(value, low[k]), high[k])
+        out[k] = (value - offset[k]) * scale[k]
+    return True

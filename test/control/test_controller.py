@@ -19,6 +19,7 @@ import dataclasses
 from hebb_controller.config import ControllerParams, load_config
 from hebb_controller.control import HebbianController, Mode
 from hebb_controller.control.observation import ObservationBuilder, Readings
+from hebb_controller.control.safety import CommandLimiter
 from hebb_controller.evolution.layout import save_genome
 from hebb_controller.evolution.rollout import GenomeSpec, input_normalization
 from hebb_controller.plasticity import coefficient_file
@@ -72,6 +73,27 @@ def test_observation_is_built_exactly_as_the_env_built_it(loaded):
     env.close()
     assert builder.joint_names == list(env.unwrapped.joint_names)
     assert builder.foot_names == list(env.unwrapped.foot_names) and builder.uses_imu
+
+
+def test_observation_refuses_non_finite_and_misshapen_readings(loaded):
+    builder = ObservationBuilder(loaded.metadata.layout)
+    n, feet = len(builder.joint_names), len(builder.foot_names)
+
+    def readings(**change):
+        values = {'joint_positions': np.zeros(n), 'joint_velocities': np.zeros(n),
+                  'imu_orientation': np.array([0.0, 0.0, 0.0, 1.0]),
+                  'imu_angular_velocity': np.zeros(3),
+                  'imu_linear_acceleration': np.array([0.0, 0.0, 9.8]), 'contacts': np.ones(feet)}
+        return Readings(**{**values, **change})
+
+    assert builder.build(readings()).dtype == np.float32
+    for field, size in (('joint_velocities', n), ('imu_orientation', 4), ('contacts', feet)):
+        for bad in (np.nan, np.inf):
+            value = np.ones(size)
+            value[-1] = bad
+            assert builder.build(readings(**{field: value})) is None, (field, bad)
+        with pytest.raises(ValueError, match='wrong number of values'):
+            builder.build(readings(**{field: np.ones(size + 1)}))
 
 
 def test_a_file_whose_inputs_no_sensor_gives_is_refused(tmp_path):
@@ -238,3 +260,15 @@ def test_a_static_network_runs_without_plasticity(tmp_path):
     assert core.mode == Mode.RUNNING and not core.plastic and commands[-1] is not None
     with pytest.raises(ValueError, match='static'):
         core.ablate(0.5)
+
+
+def test_limiter_clamps_rate_limits_and_refuses_non_finite_targets():
+    limiter = CommandLimiter(np.array([-1.0, -0.5]), np.array([1.0, 0.5]), max_velocity=2.0)
+    np.testing.assert_array_equal(limiter(np.array([3.0, -3.0]), 0.1), [1.0, -0.5])
+    # within 2 rad/s x 0.1 s of the last command, and inside the limits again
+    np.testing.assert_allclose(limiter(np.array([-1.0, 0.5]), 0.1), [0.8, -0.3])
+    for bad in (np.nan, np.inf, -np.inf):
+        assert limiter(np.array([0.0, bad]), 0.1) is None
+    np.testing.assert_allclose(limiter.last, [0.8, -0.3])   # a refused target: not remembered
+    with pytest.raises(ValueError, match='wrong number of joints'):
+        limiter(np.zeros(3), 0.1)
