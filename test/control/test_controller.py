@@ -15,6 +15,8 @@
 """The controller's logic without ROS: observation, modes, limits, plasticity per tick."""
 
 import dataclasses
+import subprocess
+import sys
 
 from hebb_controller.config import ControllerParams, load_config
 from hebb_controller.control import HebbianController, Mode
@@ -119,6 +121,23 @@ def test_ramps_from_the_measured_pose_to_nominal_then_runs_the_network(loaded):
     before = core.weight_norms()
     run(core, measured, 10, start=1.0)
     assert core.weight_norms() != before, 'weights change every tick'
+
+
+def test_the_controller_compiles_its_tick_when_built_not_on_the_first_tick(robot_coefficients):
+    # a fresh process: in this one, other tests may have compiled the kernels already
+    script = (
+        'import sys\n'
+        'from hebb_controller.config import ControllerParams\n'
+        'from hebb_controller.control import HebbianController, observation, safety\n'
+        'from hebb_controller.plasticity import coefficient_file\n'
+        'kernels = (observation._gather, safety._limit)\n'
+        'assert not any(k.signatures for k in kernels)\n'
+        'core = HebbianController(coefficient_file.load(sys.argv[1]), ControllerParams(), 0.02)\n'
+        'assert all(k.signatures for k in kernels)\n'
+        'assert core.limiter.last is None, "the warm-up leaves no command behind"\n')
+    done = subprocess.run([sys.executable, '-c', script, str(robot_coefficients)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 def test_every_command_respects_limits_and_rate_whatever_the_input(loaded):
