@@ -229,21 +229,22 @@ class Policy:
             images, proprio = obs, None
         else:
             images, proprio = None, obs
-        parts = []
-        if images is not None:
-            parts.append(self.conv.forward(images))
-        if proprio is not None:
-            if self.normalization is not None:
-                offset, scale = self.normalization
-                proprio = (proprio - offset) * scale
-            parts.append(torch.as_tensor(proprio, dtype=torch.float32))
-        inputs = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
-        out = self.network.forward(inputs)
+        if proprio is not None and self.normalization is not None:
+            offset, scale = self.normalization
+            proprio = (proprio - offset) * scale
+        if images is None and not self.spec.car_actions:
+            # vector observations (the quadrupeds): numpy in and out, no torch call a step
+            actions = self.network.act(np.asarray(proprio, dtype=np.float32))
+        else:
+            parts = [] if images is None else [self.conv.forward(images)]
+            if proprio is not None:
+                parts.append(torch.as_tensor(proprio, dtype=torch.float32))
+            out = self.network.forward(parts[0] if len(parts) == 1 else torch.cat(parts, dim=1))
+            if self.spec.car_actions:  # steer tanh, gas and brake sigmoid of the raw layer
+                out = torch.cat([torch.tanh(out[:, :1]), torch.sigmoid(out[:, 1:])], dim=1)
+            actions = out.numpy().astype(np.float32)
         if isinstance(self.network, HebbianNetwork):
             self.network.update()
-        if self.spec.car_actions:  # steer tanh, gas and brake sigmoid of the raw layer
-            out = torch.cat([torch.tanh(out[:, :1]), torch.sigmoid(out[:, 1:])], dim=1)
-        actions = out.numpy().astype(np.float32)
         if self._rows is None:
             return actions
         full = np.zeros((self.population, actions.shape[1]), dtype=np.float32)
