@@ -278,14 +278,53 @@ def validate_config(data: Any, source: str = '<dict>') -> HebbConfig:
         raise ConfigError(f'{source}: invalid configuration\n{_format_errors(err)}') from None
 
 
-def load_config(name: Union[str, Path]) -> HebbConfig:
-    """Load and validate a YAML config by path or bare name."""
-    path = config_path(str(name))
+def _merged(base: dict, override: dict) -> dict:
+    """``override`` on top of ``base``: mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolved_yaml(path: Path, chain: tuple[Path, ...] = ()) -> Any:
+    """
+    Read the file's mapping and merge the config its ``base:`` names underneath.
+
+    A baseline or a variant states only what differs from the run it is
+    compared with (``base: ant``, then ``es: {genome: static}``), so the two
+    cannot drift apart. ``base`` is a bare name or a path (relative to the file).
+    """
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
         raise ConfigError(f'{path}: not valid YAML: {err}') from None
-    return validate_config(data, str(path))
+    if not isinstance(data, dict) or 'base' not in data:
+        return data
+    data = dict(data)
+    base = data.pop('base')
+    if not isinstance(base, str):
+        raise ConfigError(f'{path}: base: expected a config name or path, got {base!r}')
+    nearby = path.parent / base
+    if nearby.suffix in ('.yaml', '.yml') and nearby.exists():
+        base_path = nearby
+    else:
+        base_path = config_path(base)
+    chain = chain + (path.resolve(),)
+    if base_path.resolve() in chain:
+        raise ConfigError(f'{path}: base: {base!r} leads back to itself')
+    parent = _resolved_yaml(base_path, chain)
+    if not isinstance(parent, dict):
+        raise ConfigError(f'{base_path}: expected a mapping at the top level (the base of {path})')
+    return _merged(parent, data)
+
+
+def load_config(name: Union[str, Path]) -> HebbConfig:
+    """Load and validate a YAML config by path or bare name, its ``base:`` merged in."""
+    path = config_path(str(name))
+    return validate_config(_resolved_yaml(path), str(path))
 
 
 def load_node_params(node: str, path: Optional[Union[str, Path]] = None) -> StrictModel:

@@ -17,8 +17,8 @@
 import csv
 from pathlib import Path
 
-from hebb_controller.config import load_config, load_node_params, package_share, \
-    validate_config
+from hebb_controller.config import ConfigError, load_config, load_node_params, \
+    package_share, validate_config
 from hebb_controller.evolution.train import METRICS
 import pytest
 import yaml
@@ -38,6 +38,47 @@ def test_the_config_folder_holds_the_expected_files():
 def test_every_training_config_validates(name):
     config = load_config(name)
     assert config.es.generations > 0 and config.es.population > 0
+
+
+def test_a_baseline_differs_from_its_base_only_where_it_says():
+    hebbian, static = load_config('ant'), load_config('ant_static')
+    assert static.es.genome == 'static' and hebbian.es.genome == 'hebbian'
+    assert static.model_copy(update={'es': static.es.model_copy(
+        update={'genome': 'hebbian'})}) == hebbian
+
+
+def test_a_base_merges_section_by_section_and_the_file_wins(tmp_path):
+    (tmp_path / 'child.yaml').write_text(
+        'base: ant\nes: {population: 8, morphologies: [whole]}\nnetwork: {rule: AD}\n')
+    config = load_config(tmp_path / 'child.yaml')
+    ant = load_config('ant')
+    assert (config.es.population, config.es.morphologies, config.network.rule) == \
+        (8, ('whole',), 'AD')
+    assert (config.es.sigma, config.network.layer_sizes, config.env) == \
+        (ant.es.sigma, ant.network.layer_sizes, ant.env)
+
+
+def test_a_base_is_found_next_to_the_file_and_its_own_base_applies(tmp_path):
+    (tmp_path / 'mid.yaml').write_text('base: ant\nes: {population: 8}\n')
+    (tmp_path / 'leaf.yaml').write_text('base: mid.yaml\nes: {seed: 3}\n')
+    config = load_config(tmp_path / 'leaf.yaml')
+    assert (config.es.population, config.es.seed, config.es.generations) == (8, 3, 300)
+
+
+def test_a_bad_base_is_refused_with_its_reason(tmp_path):
+    (tmp_path / 'a.yaml').write_text('base: b.yaml\n')
+    (tmp_path / 'b.yaml').write_text('base: a.yaml\n')
+    with pytest.raises(ConfigError, match='leads back to itself'):
+        load_config(tmp_path / 'a.yaml')
+    (tmp_path / 'c.yaml').write_text('base: no_such_config\n')
+    with pytest.raises(ConfigError, match="'no_such_config' not found"):
+        load_config(tmp_path / 'c.yaml')
+    (tmp_path / 'd.yaml').write_text('base: [ant]\n')
+    with pytest.raises(ConfigError, match='expected a config name or path'):
+        load_config(tmp_path / 'd.yaml')
+    (tmp_path / 'e.yaml').write_text('base: ant\nes: {populaton: 8}\n')
+    with pytest.raises(ConfigError, match='es.populaton'):
+        load_config(tmp_path / 'e.yaml')
 
 
 @pytest.mark.parametrize('node', NODE_FILES)
