@@ -20,7 +20,9 @@
 ``weights COEFFS``: one lifetime from random weights, a sample of synapses
 over time (``weights.png``), and the whole weight vector's trajectory
 projected on its first two principal components (``pca.png``, SVD of the
-centred trajectory): evolved rules converge to an attractor.
+centred trajectory), and the cosine between each step's weight vector and
+the last one's (``direction.png``): evolved rules converge to an attractor,
+and weights that grow without bound (no normalisation) converge in direction.
 ``paths COEFFS``: the seeing robot's paths from above, each with its target
 (``paths.png``).
 ``frames COEFFS``: a strip of side views of one lifetime (``frames.png``), for
@@ -111,14 +113,32 @@ def plot_weights(trajectory: np.ndarray, out: Path, sample: int = 40,
     fig, ax = plt.subplots(figsize=(5, 5))
     points = ax.scatter(pcs[:, 0], pcs[:, 1], c=np.arange(len(pcs)), s=4, cmap='viridis')
     fig.colorbar(points, ax=ax, label='control step')
-    ax.set_xlabel(f'PC 1 ({explained[0]:.0%})')
-    ax.set_ylabel(f'PC 2 ({explained[1]:.0%})')
+    ax.ticklabel_format(style='sci', scilimits=(-3, 4))   # unnormalised weights reach 1e5
+    ax.set_xlabel(f'PC 1 ({explained[0]:.1%})')
+    ax.set_ylabel(f'PC 2 ({explained[1]:.1%})')
     ax.set_title('weight trajectory, first two principal components')
     fig.tight_layout()
     pca_png = Path(out) / 'pca.png'
     fig.savefig(pca_png, dpi=120)
     plt.close(fig)
-    return weights_png, pca_png
+
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.plot(cosine_to_last(trajectory))
+    ax.set_xlabel('control step')
+    ax.set_ylabel('cosine to the last weights')
+    ax.set_title('direction of the weight vector over one lifetime')
+    fig.tight_layout()
+    direction_png = Path(out) / 'direction.png'
+    fig.savefig(direction_png, dpi=120)
+    plt.close(fig)
+    return weights_png, pca_png, direction_png
+
+
+def cosine_to_last(trajectory: np.ndarray) -> np.ndarray:
+    """Cosine between each step's weight vector and the last step's, ``[steps]``."""
+    last = trajectory[-1]
+    norms = np.linalg.norm(trajectory, axis=1) * np.linalg.norm(last)
+    return trajectory @ last / np.maximum(norms, 1e-12)
 
 
 class _LastShot(Exception):
@@ -274,4 +294,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                    args.max_steps)
     for path in plot_weights(trajectory, out, min(40, trajectory.shape[1]), args.seed):
         print(path)
+    cosine = cosine_to_last(trajectory)
+    marks = [t for t in (10, 50, 100, 200, 500) if t < len(cosine) - 1]
+    print(f'cosine to the weights at step {len(cosine) - 1}: ' +
+          ', '.join(f'{cosine[t]:.3f} at step {t}' for t in marks))
     return 0

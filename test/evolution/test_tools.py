@@ -98,8 +98,20 @@ def test_plots_write_pngs(coefficients, tmp_path):
     trajectory = plots.weight_trajectory(coefficients, 'whole', 0, SETTLE_STEPS + 60)
     assert trajectory.shape == (60, 28 * 16 + 16 * 8)      # one frame per scored step
     assert not np.allclose(trajectory[0], trajectory[-1])   # the weights do change
-    for path in plots.plot_weights(trajectory, tmp_path, sample=10):
+    paths = plots.plot_weights(trajectory, tmp_path, sample=10)
+    assert [p.name for p in paths] == ['weights.png', 'pca.png', 'direction.png']
+    for path in paths:
         assert path.read_bytes()[:4] == b'\x89PNG'
+
+
+def test_weights_that_grow_along_one_direction_converge_in_cosine():
+    steps = np.arange(100.0)[:, None]
+    start, drift = np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 1.0]])
+    cosine = plots.cosine_to_last(start + steps * drift)
+    assert cosine[-1] == pytest.approx(1.0)
+    assert cosine[0] == pytest.approx(1 / np.sqrt(19603))     # nearly orthogonal at first
+    assert np.all(np.diff(cosine) > 0)                         # closer every step
+    assert cosine[10] == pytest.approx(1981 / (np.sqrt(201) * np.sqrt(19603)))
 
 
 def test_frames_show_the_robot_at_each_sampled_step(robot_coefficients, tmp_path):
