@@ -65,20 +65,16 @@ def test_a_base_is_found_next_to_the_file_and_its_own_base_applies(tmp_path):
     assert (config.es.population, config.es.seed, config.es.generations) == (8, 3, 300)
 
 
-def test_a_bad_base_is_refused_with_its_reason(tmp_path):
-    (tmp_path / 'a.yaml').write_text('base: b.yaml\n')
-    (tmp_path / 'b.yaml').write_text('base: a.yaml\n')
-    with pytest.raises(ConfigError, match='leads back to itself'):
-        load_config(tmp_path / 'a.yaml')
-    (tmp_path / 'c.yaml').write_text('base: no_such_config\n')
-    with pytest.raises(ConfigError, match="'no_such_config' not found"):
-        load_config(tmp_path / 'c.yaml')
-    (tmp_path / 'd.yaml').write_text('base: [ant]\n')
-    with pytest.raises(ConfigError, match='expected a config name or path'):
-        load_config(tmp_path / 'd.yaml')
-    (tmp_path / 'e.yaml').write_text('base: ant\nes: {populaton: 8}\n')
-    with pytest.raises(ConfigError, match='es.populaton'):
-        load_config(tmp_path / 'e.yaml')
+@pytest.mark.parametrize('text, reason', [
+    ('base: itself.yaml\n', 'leads back to itself'),
+    ('base: no_such_config\n', "'no_such_config' not found"),
+    ('base: [ant]\n', 'expected a config name or path'),
+    ('base: ant\nes: {populaton: 8}\n', 'es.populaton'),
+])
+def test_a_bad_base_is_refused_with_its_reason(tmp_path, text, reason):
+    (tmp_path / 'itself.yaml').write_text(text)
+    with pytest.raises(ConfigError, match=reason):
+        load_config(tmp_path / 'itself.yaml')
 
 
 @pytest.mark.parametrize('node', NODE_FILES)

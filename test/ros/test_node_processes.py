@@ -84,3 +84,43 @@ def test_the_launched_nodes_walk_the_robot_and_stop_on_sigint():
     for name, process in nodes.items():
         assert process.returncode == 0, f'{name} exited {process.returncode}:\n{outputs[name]}'
         assert 'Traceback' not in outputs[name], outputs[name]
+
+
+# A node whose timer meets SIGINT in the middle of its work and fails as rclpy's take
+# does when the KeyboardInterrupt lands inside its message conversion (seen once in CI).
+INTERRUPTED_TAKE = """
+import signal, sys
+from hebb_controller.ros.node_main import run_node
+from rclpy.node import Node
+
+class Interrupted(Node):
+    def __init__(self):
+        super().__init__('interrupted')
+        self.create_timer(0.01, self.tick)
+
+    def tick(self):
+        if SIGINT:
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass
+        raise RuntimeError("Unable to convert call argument '0' to Python object")
+
+sys.exit(run_node(Interrupted, 'interrupted'))
+"""
+
+
+def run_interrupted_take(sigint: bool) -> subprocess.CompletedProcess:
+    env = {**os.environ, 'ROS_DOMAIN_ID': str(101 + (os.getpid() + 50) % 100)}
+    return subprocess.run([sys.executable, '-c', f'SIGINT = {sigint}\n{INTERRUPTED_TAKE}'],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_a_take_that_fails_after_sigint_ends_the_node_cleanly():
+    done = run_interrupted_take(sigint=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_take_that_fails_without_sigint_is_a_failure():
+    done = run_interrupted_take(sigint=False)
+    assert done.returncode == 1 and 'Unable to convert call argument' in done.stderr
