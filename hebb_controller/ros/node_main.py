@@ -26,12 +26,12 @@ wheels here its ``spin()`` never ran a callback, and with ``spin_once`` the
 controller once died in it ("Unable to convert call argument '0' to Python
 object") next to the sim node. A robot's controller must not.
 
-Why SIGINT is remembered: when it lands while rclpy converts a taken message
-to Python, the KeyboardInterrupt raised inside the conversion comes out of
-``take_message`` as that same RuntimeError (seen once in CI, on Ctrl-C, with
-the single-threaded executor). After a SIGINT the node was stopping anyway,
-so that error is the interrupt and the node exits 0; without one it is a
-real failure and is raised.
+Why SIGINT is remembered: the same RuntimeError once came out of the
+single-threaded executor's ``take_message`` in CI, right after the test sent
+SIGINT, most likely because the KeyboardInterrupt was raised inside the
+message's conversion to Python, which reports only that it failed. After a
+SIGINT the node was stopping anyway, so that error is the interrupt and the
+node exits 0; without one it is a real failure and is raised.
 """
 
 import signal
