@@ -136,6 +136,9 @@ class EvolutionConfig(StrictModel):
     workers: int = Field(2, ge=1, description='Ray rollout workers (actors)')
     batch_size: Optional[int] = Field(
         None, ge=1, description='individuals a worker steps side by side; None: its whole share')
+    snapshot_every: int = Field(
+        50, ge=0, description='keep the centre every N generations in snapshots/ (0: never), '
+                              'to see how a run generalises as it trains')
 
     @field_validator('population')
     @classmethod

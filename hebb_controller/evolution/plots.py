@@ -27,6 +27,10 @@ and weights that grow without bound (no normalisation) converge in direction.
 (``paths.png``).
 ``frames COEFFS``: a strip of side views of one lifetime (``frames.png``), for
 envs that render one (the ant's and the 12-joint robot's ``side_view``).
+``generalisation RUN_DIR``: the mean fitness of the run's snapshots (its
+centre every ``es.snapshot_every`` generations) and of its last centre on
+each morphology, seen in training or not (``generalisation.png``, and the
+table printed): does the run learn to walk on bodies it never meets?
 """
 
 import argparse
@@ -37,6 +41,7 @@ from typing import Optional, Sequence, Union
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
 from hebb_controller.evolution.evaluate import evaluate_file, policy_for, training_env
 from hebb_controller.evolution.rollout import make_batch, run_episodes
+from hebb_controller.evolution.train import CENTRE_FILE, SNAPSHOT_DIR
 from hebb_controller.plasticity import coefficient_file
 import matplotlib
 import numpy as np
@@ -244,6 +249,49 @@ def plot_paths(paths: list[tuple[np.ndarray, tuple[float, float], bool]], out: P
     return path
 
 
+def run_centres(run_dir: Path) -> dict[int, coefficient_file.CoefficientFile]:
+    """Load a run's snapshots and its last centre, keyed by the generation each follows."""
+    paths = [*sorted((Path(run_dir) / SNAPSHOT_DIR).glob('centre-*.safetensors')),
+             Path(run_dir) / CENTRE_FILE]
+    files = {}
+    for path in paths:
+        if path.exists():
+            loaded = coefficient_file.load(path)
+            files[int(loaded.metadata.provenance['generation'])] = loaded
+    if not files:
+        raise SystemExit(f'hebb plot generalisation: {run_dir} has no snapshots and no centre')
+    return dict(sorted(files.items()))
+
+
+def generalisation(centres: dict[int, coefficient_file.CoefficientFile],
+                   morphologies: Sequence[str], episodes: int, seed: int,
+                   max_steps: Optional[int] = None) -> list[tuple[int, dict[str, float]]]:
+    """Mean fitness per morphology of each centre, by generation."""
+    return [(generation, {m: float(evaluate_file(loaded, m, episodes, seed,
+                                                 max_steps=max_steps).returns.mean())
+                          for m in morphologies})
+            for generation, loaded in centres.items()]
+
+
+def plot_generalisation(rows: list[tuple[int, dict[str, float]]], seen: Sequence[str],
+                        out: Path) -> Path:
+    """Plot each morphology's mean fitness over the generations of the snapshots."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for morphology in rows[0][1]:
+        ax.plot([g for g, _ in rows], [means[morphology] for _, means in rows], marker='o',
+                linestyle='-' if morphology in seen else '--',
+                label=f'{morphology} ({"seen" if morphology in seen else "unseen"})')
+    ax.set_xlabel('generation')
+    ax.set_ylabel('mean fitness of the centre')
+    ax.set_title('bodies seen and unseen in training, as the run goes')
+    ax.legend(fontsize='small')
+    fig.tight_layout()
+    path = Path(out) / 'generalisation.png'
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb plot', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -266,7 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--every', type=int, default=50, help='control steps between frames')
     s.add_argument('--count', type=int, default=8, help='frames in the strip')
     s.add_argument('--seed', type=int, default=0)
-    for p in (f, w, t, s):
+    g = sub.add_parser('generalisation', help="a run's snapshots on seen and unseen bodies")
+    g.add_argument('run_dir', metavar='RUN_DIR')
+    g.add_argument('--morphologies', nargs='+',
+                   default=['whole', 'damaged_right_front', 'damaged_left_front'])
+    g.add_argument('--episodes', type=int, default=10)
+    g.add_argument('--max-steps', type=int, help='control steps per episode')
+    g.add_argument('--seed', type=int, default=0)
+    for p in (f, w, t, s, g):
         p.add_argument('--out', help='folder for the PNGs (default: beside the input)')
     return parser
 
@@ -277,6 +332,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         out = Path(args.out or args.run_dirs[0])
         out.mkdir(parents=True, exist_ok=True)
         print(plot_fitness([Path(r) for r in args.run_dirs], out))
+        return 0
+    if args.plot == 'generalisation':
+        out = Path(args.out or args.run_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        centres = run_centres(Path(args.run_dir))
+        seen = next(iter(centres.values())).metadata.morphologies
+        rows = generalisation(centres, args.morphologies, args.episodes, args.seed,
+                              args.max_steps)
+        print(f'mean fitness over {args.episodes} lifetimes (seen in training: '
+              f'{", ".join(seen)})')
+        print(f'| generation | {" | ".join(args.morphologies)} |')
+        print('|---|' + '---|' * len(args.morphologies))
+        for generation, means in rows:
+            print(f'| {generation} | {" | ".join(f"{means[m]:.1f}" for m in args.morphologies)} |')
+        print(plot_generalisation(rows, seen, out))
         return 0
     out = Path(args.out or Path(args.coefficients).parent)
     out.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,8 @@ Run directory::
     checkpoint.safetensors       ES state; checkpoint.prev.safetensors before it
     best.safetensors             coefficient file: best individual so far
     centre.safetensors           coefficient file: the ES centre (the mean rules)
+    snapshots/centre-NNNN.safetensors   the centre after generation NNNN, every
+                                 ``es.snapshot_every`` generations
 """
 
 import argparse
@@ -60,6 +62,7 @@ METRICS_FILE = 'metrics.csv'
 TENSORBOARD_DIR = 'tensorboard'
 BEST_FILE = 'best.safetensors'
 CENTRE_FILE = 'centre.safetensors'
+SNAPSHOT_DIR = 'snapshots'
 METRICS = ('generation', 'fitness_best', 'fitness_mean', 'fitness_std', 'fitness_worst',
            'penalised_mean', 'best_so_far', 'learning_rate', 'sigma', 'step_norm',
            'centre_rms', 'env_steps', 'seconds', 'env_steps_per_s')
@@ -107,6 +110,11 @@ def _save_coefficients(path: Path, config: HebbConfig, genome: torch.Tensor,
     save_genome(path, config, genome, fitness, {
         'source': 'hebb train', 'individual': what, 'generation': generation,
         'config': config.model_dump(mode='json')})
+
+
+def snapshot_path(run_dir: Path, generation: int) -> Path:
+    """Where a run keeps its centre after ``generation`` (``es.snapshot_every``)."""
+    return Path(run_dir) / SNAPSHOT_DIR / f'centre-{generation:04d}.safetensors'
 
 
 def _find(path: str) -> Path:
@@ -209,6 +217,11 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
             stats = es.tell(fitness)
             _save_coefficients(run_dir / CENTRE_FILE, config, es.centre, None,
                                'centre', generation)
+            every = config.es.snapshot_every
+            if every and (generation + 1) % every == 0:
+                (run_dir / SNAPSHOT_DIR).mkdir(exist_ok=True)
+                _save_coefficients(snapshot_path(run_dir, generation), config, es.centre, None,
+                                   'centre', generation)
             seconds = time.perf_counter() - start
             env_steps_total += steps
             row = {'generation': generation, 'fitness_best': fitness.max(),

@@ -18,6 +18,7 @@ from hebb_controller.config import load_config
 from hebb_controller.evolution import evaluate, experiment, plots
 from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors, save_genome
 from hebb_controller.evolution.rollout import GenomeSpec
+from hebb_controller.evolution.train import CENTRE_FILE, snapshot_path
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.sim.ant import SETTLE_STEPS
 import numpy as np
@@ -167,3 +168,28 @@ def test_paths_follow_the_robot_from_its_start(tmp_path):
 def test_target_table_needs_target_files(coefficients):
     with pytest.raises(SystemExit, match='needs files evolved on'):
         experiment.main(['target', '--hebbian', str(coefficients)])
+
+
+def test_generalisation_evaluates_every_kept_centre_on_every_body(tmp_path, capsys):
+    with pytest.raises(SystemExit, match='no snapshots and no centre'):
+        plots.run_centres(tmp_path)
+    config = load_config('smoke')
+    size = GenomeSpec.from_config(config).size
+    snapshot_path(tmp_path, 0).parent.mkdir()
+    for generation in (1, 3):
+        genome = torch.randn(size, generator=torch.Generator().manual_seed(generation))
+        save_genome(snapshot_path(tmp_path, generation), config, genome,
+                    provenance={'generation': generation})
+    save_genome(tmp_path / CENTRE_FILE, config, genome, provenance={'generation': 3})
+    centres = plots.run_centres(tmp_path)
+    assert list(centres) == [1, 3]                      # the last centre is the last snapshot
+    rows = plots.generalisation(centres, ['whole', 'damaged_left_front'], 1, 0, max_steps=45)
+    assert [generation for generation, _ in rows] == [1, 3]
+    assert rows[0][1]['whole'] == evaluate.evaluate_file(
+        centres[1], 'whole', 1, seed=0, max_steps=45).returns.mean()
+    assert plots.main(['generalisation', str(tmp_path), '--episodes', '1', '--max-steps', '45',
+                       '--morphologies', 'whole', 'damaged_left_front']) == 0
+    out = capsys.readouterr().out
+    assert 'seen in training: whole, damaged_right_front' in out
+    assert f"| 1 | {rows[0][1]['whole']:.1f} | {rows[0][1]['damaged_left_front']:.1f} |" in out
+    assert (tmp_path / 'generalisation.png').read_bytes()[:4] == b'\x89PNG'

@@ -31,6 +31,7 @@ from hebb_controller.evolution.train import METRICS, SCALAR_TAGS, TENSORBOARD_DI
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,6 +87,17 @@ def test_smoke_run_writes_every_output(straight_run):
             (straight_run / 'metrics.csv').open())]
         assert [(step, pytest.approx(value, rel=1e-6)) for step, value in scalars(
             straight_run, tag)] == [(int(g), float(v)) for g, v in logged]
+
+
+def test_a_run_keeps_the_centre_every_snapshot_every_generations(straight_run):
+    assert smoke().es.snapshot_every == 2
+    assert [p.name for p in (straight_run / 'snapshots').iterdir()] == ['centre-0001.safetensors']
+    snapshot = coefficient_file.load(straight_run / 'snapshots' / 'centre-0001.safetensors')
+    final = coefficient_file.load(straight_run / 'centre.safetensors')
+    assert (snapshot.metadata.provenance['generation'], final.metadata.provenance['generation']) \
+        == (1, 2)
+    assert snapshot.metadata.network == final.metadata.network
+    assert any(not torch.equal(snapshot.tensors[k], final.tensors[k]) for k in final.tensors)
 
 
 def test_two_workers_give_the_same_result(straight_run, tmp_path):
