@@ -330,19 +330,7 @@ def load_config(name: Union[str, Path]) -> HebbConfig:
     return validate_config(_resolved_yaml(path), str(path))
 
 
-def load_node_params(node: str, path: Optional[Union[str, Path]] = None) -> StrictModel:
-    """
-    Load a node's parameters from a ROS 2 parameter file, validated.
-
-    The file is the one launch files hand to the node (``node: ros__parameters:
-    {...}``); by default ``config/<node>.yaml``. Keys the file leaves out keep
-    the model's defaults.
-    """
-    model = NODE_PARAMS.get(node)
-    if model is None:
-        raise ConfigError(f'no parameters are defined for node {node!r}; known: '
-                          f'{", ".join(NODE_PARAMS)}')
-    path = Path(path) if path is not None else package_share() / 'config' / f'{node}.yaml'
+def _node_section(node: str, path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as err:
@@ -351,7 +339,29 @@ def load_node_params(node: str, path: Optional[Union[str, Path]] = None) -> Stri
         values = data[node]['ros__parameters']
     except (KeyError, TypeError):
         raise ConfigError(f'{path}: expected "{node}: ros__parameters: {{...}}"') from None
-    return validate_node_params(node, values or {}, str(path))
+    return values or {}
+
+
+def load_node_params(node: str, path: Optional[Union[str, Path]] = None) -> StrictModel:
+    """
+    Load a node's parameters from a ROS 2 parameter file, validated.
+
+    The file is the one launch files hand to the node (``node: ros__parameters:
+    {...}``); by default ``config/<node>.yaml``. Keys the file leaves out keep
+    the model's defaults.
+    """
+    if node not in NODE_PARAMS:
+        raise ConfigError(f'no parameters are defined for node {node!r}; known: '
+                          f'{", ".join(NODE_PARAMS)}')
+    path = Path(path) if path is not None else package_share() / 'config' / f'{node}.yaml'
+    return validate_node_params(node, _node_section(node, path), str(path))
+
+
+def node_param_overrides(node: str, path: Union[str, Path]) -> dict[str, Any]:
+    """Return only the values a parameter file sets for ``node``, validated (a layered file)."""
+    values = _node_section(node, Path(path))
+    params = validate_node_params(node, values, str(path))
+    return {key: getattr(params, key) for key in values}
 
 
 def validate_node_params(node: str, values: dict[str, Any], source: str = '<dict>'

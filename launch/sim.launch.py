@@ -19,7 +19,9 @@ Simulated robot under the Hebbian controller: the ``sim`` and ``controller`` nod
 the seeing robot: ``config:=robot_target`` and
 ``coefficients:=<share>/coefficients/robot_target.safetensors``.
 Parameters come from ``config/sim.yaml`` and ``config/controller.yaml``; the
-arguments' defaults are read from the same files.
+arguments' defaults are read from the same files. The controller gets
+``controller.yaml`` and then the ``controller`` section of ``sim.yaml``, which
+makes it tick on each ``joint_states`` the sim publishes, once per control step.
 """
 
 import os
@@ -51,9 +53,10 @@ def generate_launch_description():
         Node(package='hebb_controller', executable='sim', name='sim', output='screen',
              parameters=[sim_params, {'config': LaunchConfiguration('config'),
                                       'morphology': LaunchConfiguration('morphology')}]),
+        # sim.yaml's controller section after controller.yaml: tick on each joint_states
         Node(package='hebb_controller', executable='controller', name='controller',
              output='screen',
-             parameters=[controller_params,
+             parameters=[controller_params, sim_params,
                          {'coefficients': LaunchConfiguration('coefficients'),
                           'device': LaunchConfiguration('device')}]),
     ])

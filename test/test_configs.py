@@ -18,7 +18,7 @@ import csv
 from pathlib import Path
 
 from hebb_controller.config import ConfigError, load_config, load_node_params, \
-    package_share, validate_config
+    node_param_overrides, package_share, validate_config
 from hebb_controller.evolution.train import METRICS
 import pytest
 import yaml
@@ -80,6 +80,14 @@ def test_a_bad_base_is_refused_with_its_reason(tmp_path, text, reason):
 @pytest.mark.parametrize('node', NODE_FILES)
 def test_every_node_parameter_file_validates(node):
     assert load_node_params(node) is not None
+
+
+def test_the_controller_beside_the_sim_ticks_on_joint_states_and_only_that_is_layered():
+    sim_yaml = package_share() / 'config' / 'sim.yaml'
+    assert node_param_overrides('controller', sim_yaml) == {'trigger': 'joint_states'}
+    assert load_node_params('controller').trigger == 'timer'    # hardware keeps its timer
+    with pytest.raises(ConfigError, match='expected "trainer: ros__parameters'):
+        node_param_overrides('trainer', sim_yaml)
 
 
 @pytest.mark.parametrize('run', sorted(p.name for p in KEPT_RUNS.iterdir()))

@@ -31,7 +31,7 @@ import sys
 from typing import Optional
 
 from diagnostic_msgs.msg import DiagnosticArray
-from hebb_controller.config import ConfigError, package_share
+from hebb_controller.config import ConfigError, node_param_overrides, package_share
 from hebb_controller.plasticity.coefficient_file import CoefficientFileError
 from hebb_controller.ros.controller_node import (ControllerNode, SHIPPED_COEFFICIENTS,
                                                  StartupError)
@@ -85,13 +85,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         config, shipped = TASKS[args.task]
         sim_overrides = [Parameter('seed', value=args.seed), Parameter('config', value=config)]
-        controller_overrides = [Parameter('seed', value=args.seed), Parameter(
-            'coefficients', value=args.coefficients or str(package_share() / shipped))]
+        # what sim.launch.py hands the controller after controller.yaml: tick on joint_states
+        beside_sim = node_param_overrides('controller', package_share() / 'config' / 'sim.yaml')
+        controller_overrides = [Parameter(k, value=v) for k, v in beside_sim.items()] + [
+            Parameter('seed', value=args.seed),
+            Parameter('coefficients', value=args.coefficients or str(package_share() / shipped))]
         if args.fast:
             sim_overrides += [Parameter('real_time', value=False),
                               Parameter('publish_clock', value=True),
                               Parameter('lockstep', value=True)]
-            controller_overrides += [Parameter('trigger', value='joint_states'),
+            controller_overrides += [Parameter('trigger', value='joint_states'),   # lock-step
                                      Parameter('use_sim_time', value=True)]
         if args.morphology:
             sim_overrides.append(Parameter('morphology', value=args.morphology))
