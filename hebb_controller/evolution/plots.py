@@ -50,6 +50,14 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402,I100 (after choosing the backend)
 
 
+def _save(fig: 'plt.Figure', path: Path, dpi: int = 120) -> Path:
+    """Lay the figure out, write it as PNG, free it; return ``path``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def plot_fitness(run_dirs: Union[Path, Sequence[Path]], out: Path) -> Path:
     """
     Plot fitness per generation; returns the PNG's path.
@@ -76,11 +84,7 @@ def plot_fitness(run_dirs: Union[Path, Sequence[Path]], out: Path) -> Path:
     ax.set_xlabel('generation')
     ax.set_ylabel('fitness (summed reward)')
     ax.legend()
-    fig.tight_layout()
-    path = Path(out) / 'fitness.png'
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, Path(out) / 'fitness.png')
 
 
 def weight_trajectory(coefficients: Path, morphology: str, seed: int,
@@ -106,10 +110,7 @@ def plot_weights(trajectory: np.ndarray, out: Path, sample: int = 40,
     ax.set_xlabel('control step')
     ax.set_ylabel('weight')
     ax.set_title(f'{sample} random synapses over one lifetime')
-    fig.tight_layout()
-    weights_png = Path(out) / 'weights.png'
-    fig.savefig(weights_png, dpi=120)
-    plt.close(fig)
+    weights_png = _save(fig, Path(out) / 'weights.png')
 
     centred = trajectory - trajectory.mean(axis=0)
     u, s, _ = np.linalg.svd(centred, full_matrices=False)
@@ -122,20 +123,14 @@ def plot_weights(trajectory: np.ndarray, out: Path, sample: int = 40,
     ax.set_xlabel(f'PC 1 ({explained[0]:.1%})')
     ax.set_ylabel(f'PC 2 ({explained[1]:.1%})')
     ax.set_title('weight trajectory, first two principal components')
-    fig.tight_layout()
-    pca_png = Path(out) / 'pca.png'
-    fig.savefig(pca_png, dpi=120)
-    plt.close(fig)
+    pca_png = _save(fig, Path(out) / 'pca.png')
 
     fig, ax = plt.subplots(figsize=(7, 3))
     ax.plot(cosine_to_last(trajectory))
     ax.set_xlabel('control step')
     ax.set_ylabel('cosine to the last weights')
     ax.set_title('direction of the weight vector over one lifetime')
-    fig.tight_layout()
-    direction_png = Path(out) / 'direction.png'
-    fig.savefig(direction_png, dpi=120)
-    plt.close(fig)
+    direction_png = _save(fig, Path(out) / 'direction.png')
     return weights_png, pca_png, direction_png
 
 
@@ -182,11 +177,7 @@ def plot_frames(shots: list[tuple[int, float, np.ndarray]], control_step: float,
         ax.imshow(image)
         ax.set_title(f't={step * control_step:.1f} s, x={distance:+.2f} m', fontsize=8)
         ax.axis('off')
-    fig.tight_layout()
-    path = Path(out) / 'frames.png'
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, Path(out) / 'frames.png', dpi=100)
 
 
 def plot_ablation(control: np.ndarray, ablated: np.ndarray, at: int, fraction: float,
@@ -202,12 +193,8 @@ def plot_ablation(control: np.ndarray, ablated: np.ndarray, at: int, fraction: f
     ax.set_ylabel('distance walked (m)')
     ax.set_title('ablation mid-episode: thin lines episodes, thick their mean')
     ax.legend()
-    fig.tight_layout()
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    return _save(fig, Path(out))
 
 
 def target_paths(coefficients: Path, morphology: str, episodes: int, seed: int
@@ -242,11 +229,7 @@ def plot_paths(paths: list[tuple[np.ndarray, tuple[float, float], bool]], out: P
     ax.set_ylabel('y (m)')
     ax.set_title('paths and targets (filled: reached)')
     ax.legend(loc='upper left')
-    fig.tight_layout()
-    path = Path(out) / 'paths.png'
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, Path(out) / 'paths.png')
 
 
 def run_centres(run_dir: Path) -> dict[int, coefficient_file.CoefficientFile]:
@@ -285,11 +268,7 @@ def plot_generalisation(rows: list[tuple[int, dict[str, float]]], seen: Sequence
     ax.set_ylabel('mean fitness of the centre')
     ax.set_title('bodies seen and unseen in training, as the run goes')
     ax.legend(fontsize='small')
-    fig.tight_layout()
-    path = Path(out) / 'generalisation.png'
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, Path(out) / 'generalisation.png')
 
 
 def build_parser() -> argparse.ArgumentParser:
