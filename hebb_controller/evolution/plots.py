@@ -27,10 +27,12 @@ and weights that grow without bound (no normalisation) converge in direction.
 (``paths.png``).
 ``frames COEFFS``: a strip of side views of one lifetime (``frames.png``), for
 envs that render one (the ant's and the 12-joint robot's ``side_view``).
-``generalisation RUN_DIR``: the mean fitness of the run's snapshots (its
-centre every ``es.snapshot_every`` generations) and of its last centre on
-each morphology, seen in training or not (``generalisation.png``, and the
-table printed): does the run learn to walk on bodies it never meets?
+``generalisation RUN_DIR [RUN_DIR ...]``: the mean fitness of each run's
+snapshots (its centre every ``es.snapshot_every`` generations) and of its
+last centre on each morphology, seen in training or not: does the run learn
+to walk on bodies it never meets? One panel per morphology, several runs
+(Hebbian beside static) side by side (``generalisation.png``); the table is
+printed and kept as ``generalisation.csv``.
 """
 
 import argparse
@@ -256,19 +258,36 @@ def generalisation(centres: dict[int, coefficient_file.CoefficientFile],
             for generation, loaded in centres.items()]
 
 
-def plot_generalisation(rows: list[tuple[int, dict[str, float]]], seen: Sequence[str],
-                        out: Path) -> Path:
-    """Plot each morphology's mean fitness over the generations of the snapshots."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for morphology in rows[0][1]:
-        ax.plot([g for g, _ in rows], [means[morphology] for _, means in rows], marker='o',
-                linestyle='-' if morphology in seen else '--',
-                label=f'{morphology} ({"seen" if morphology in seen else "unseen"})')
-    ax.set_xlabel('generation')
-    ax.set_ylabel('mean fitness of the centre')
-    ax.set_title('bodies seen and unseen in training, as the run goes')
-    ax.legend(fontsize='small')
+def plot_generalisation(runs: dict[str, list[tuple[int, dict[str, float]]]],
+                        seen: Sequence[str], out: Path) -> Path:
+    """Plot each morphology's mean fitness over the snapshots' generations, a line per run."""
+    morphologies = list(next(iter(runs.values()))[0][1])
+    fig, axes = plt.subplots(1, len(morphologies), figsize=(3.5 * len(morphologies), 3.6),
+                             sharey=True, squeeze=False)
+    for ax, morphology in zip(axes[0], morphologies):
+        for name, rows in runs.items():
+            ax.plot([g for g, _ in rows], [means[morphology] for _, means in rows],
+                    marker='o', label=name)
+        ax.axhline(0.0, color='grey', linewidth=0.5)
+        ax.set_title(f'{morphology} ({"seen" if morphology in seen else "unseen"})',
+                     fontsize='medium')
+        ax.set_xlabel('generation')
+    axes[0][0].set_ylabel('mean fitness of the centre')
+    axes[0][0].legend(fontsize='small')
     return _save(fig, Path(out) / 'generalisation.png')
+
+
+def write_generalisation(runs: dict[str, list[tuple[int, dict[str, float]]]],
+                         out: Path) -> Path:
+    """Keep the measured means as CSV (run, generation, morphology, mean)."""
+    path = Path(out) / 'generalisation.csv'
+    with path.open('w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['run', 'generation', 'morphology', 'mean_fitness'])
+        for name, rows in runs.items():
+            for generation, means in rows:
+                writer.writerows([name, generation, m, f'{v:.2f}'] for m, v in means.items())
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -294,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--count', type=int, default=8, help='frames in the strip')
     s.add_argument('--seed', type=int, default=0)
     g = sub.add_parser('generalisation', help="a run's snapshots on seen and unseen bodies")
-    g.add_argument('run_dir', metavar='RUN_DIR')
+    g.add_argument('run_dirs', metavar='RUN_DIR', nargs='+')
     g.add_argument('--morphologies', nargs='+',
                    default=['whole', 'damaged_right_front', 'damaged_left_front'])
     g.add_argument('--episodes', type=int, default=10)
@@ -313,19 +332,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(plot_fitness([Path(r) for r in args.run_dirs], out))
         return 0
     if args.plot == 'generalisation':
-        out = Path(args.out or args.run_dir)
+        out = Path(args.out or args.run_dirs[0])
         out.mkdir(parents=True, exist_ok=True)
-        centres = run_centres(Path(args.run_dir))
-        seen = next(iter(centres.values())).metadata.morphologies
-        rows = generalisation(centres, args.morphologies, args.episodes, args.seed,
-                              args.max_steps)
-        print(f'mean fitness over {args.episodes} lifetimes (seen in training: '
-              f'{", ".join(seen)})')
-        print(f'| generation | {" | ".join(args.morphologies)} |')
-        print('|---|' + '---|' * len(args.morphologies))
-        for generation, means in rows:
-            print(f'| {generation} | {" | ".join(f"{means[m]:.1f}" for m in args.morphologies)} |')
-        print(plot_generalisation(rows, seen, out))
+        runs, seen = {}, ()
+        for run_dir in map(Path, args.run_dirs):
+            centres = run_centres(run_dir)
+            seen = next(iter(centres.values())).metadata.morphologies
+            name = run_dir.name if run_dir.name not in runs else str(run_dir)
+            runs[name] = generalisation(centres, args.morphologies, args.episodes,
+                                        args.seed, args.max_steps)
+            print(f'{name}: mean fitness over {args.episodes} lifetimes '
+                  f'(seen in training: {", ".join(seen)})')
+            print(f'| generation | {" | ".join(args.morphologies)} |')
+            print('|---|' + '---|' * len(args.morphologies))
+            for generation, means in runs[name]:
+                print(f'| {generation} | '
+                      f'{" | ".join(f"{means[m]:.1f}" for m in args.morphologies)} |')
+        print(write_generalisation(runs, out))
+        print(plot_generalisation(runs, seen, out))
         return 0
     out = Path(args.out or Path(args.coefficients).parent)
     out.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,8 @@
 
 """hebb eval, experiment and plot on a small coefficient file: they run and report sense."""
 
+import csv
+
 from hebb_controller.config import load_config
 from hebb_controller.evolution import evaluate, experiment, plots
 from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors, save_genome
@@ -187,9 +189,20 @@ def test_generalisation_evaluates_every_kept_centre_on_every_body(tmp_path, caps
     assert [generation for generation, _ in rows] == [1, 3]
     assert rows[0][1]['whole'] == evaluate.evaluate_file(
         centres[1], 'whole', 1, seed=0, max_steps=45).returns.mean()
-    assert plots.main(['generalisation', str(tmp_path), '--episodes', '1', '--max-steps', '45',
-                       '--morphologies', 'whole', 'damaged_left_front']) == 0
+    other = tmp_path / 'other'                          # a second run shares the figure
+    snapshot_path(other, 2).parent.mkdir(parents=True)
+    save_genome(snapshot_path(other, 2), config, genome, provenance={'generation': 2})
+    assert plots.main(['generalisation', str(tmp_path), str(other), '--episodes', '1',
+                       '--max-steps', '45', '--morphologies', 'whole', 'damaged_left_front']) == 0
     out = capsys.readouterr().out
-    assert 'seen in training: whole, damaged_right_front' in out
+    assert f'{tmp_path.name}: mean fitness over 1 lifetimes' in out
+    assert 'other: mean fitness over 1 lifetimes (seen in training: whole, damaged_right_' in out
     assert f"| 1 | {rows[0][1]['whole']:.1f} | {rows[0][1]['damaged_left_front']:.1f} |" in out
     assert (tmp_path / 'generalisation.png').read_bytes()[:4] == b'\x89PNG'
+    with (tmp_path / 'generalisation.csv').open() as f:
+        kept = list(csv.DictReader(f))
+    assert [(r['run'], r['generation']) for r in kept] == [
+        (tmp_path.name, '1'), (tmp_path.name, '1'), (tmp_path.name, '3'), (tmp_path.name, '3'),
+        ('other', '2'), ('other', '2')]
+    assert float(kept[0]['mean_fitness']) == pytest.approx(rows[0][1]['whole'], abs=0.01)
+    assert kept[4]['mean_fitness'] == kept[2]['mean_fitness']   # the same genome, the same lives
