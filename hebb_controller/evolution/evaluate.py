@@ -96,4 +96,5 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f'{args.episodes} episodes')
     print(f'fitness  {result.returns.mean():.1f} +- {result.returns.std():.1f}')
     print(f'distance {result.distances.mean():.2f} +- {result.distances.std():.2f} m')
+    print(f'fell     {int(result.fell.sum())} of {args.episodes}')
     return 0

@@ -16,7 +16,9 @@
 ``hebb experiment``: the paper's damage table, walking onset, and weight ablation.
 
 ``damage --hebbian H --static S``: each file on every morphology (the paper's
-three plus more kinds of damage), fitness mean +- std over fresh episodes.
+three plus more kinds of damage), fitness mean +- std over fresh episodes,
+and how many of them ended in a fall (the env's terminal state: for the
+ant, the torso below 0.26 m once the early-stop checks start at step 200).
 A morphology is *seen* when it is among the file's training morphologies.
 
 ``target --hebbian H --static S``: the seeing robot's success rate, the
@@ -77,7 +79,8 @@ def damage(args: argparse.Namespace) -> int:
             seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
             mean, std = r.returns.mean(), r.returns.std()
             digits = 0 if abs(mean) >= 100 else 2   # the ant's fitness units, the robot's metres
-            cells.append(f'{mean:.{digits}f} +- {std:.{digits}f} ({seen})')
+            cells.append(f'{mean:.{digits}f} +- {std:.{digits}f} ({seen}), '
+                         f'{int(r.fell.sum())} fell')
         print(f'| {morphology} | {" | ".join(cells)} |')
     return 0
 

@@ -254,12 +254,24 @@ class Policy:
 
 @dataclass
 class EpisodeResult:
-    """Per individual: summed reward, distance walked (if the env reports it), steps, last info."""
+    """
+    Per individual: summed reward, distance walked (if the env reports it), steps, last info.
+
+    ``terminated``: the episode ended in a terminal state (for the walking
+    envs, a fall), not at the time limit or the early-stop rule.
+    """
 
     returns: np.ndarray
     distances: np.ndarray
     steps: np.ndarray
     infos: list[dict]
+    terminated: np.ndarray
+
+    @property
+    def fell(self) -> np.ndarray:
+        """Episodes that ended in a fall: terminal, and not by reaching a target."""
+        return self.terminated & ~np.array([bool(i.get('reached')) for i in self.infos],
+                                           dtype=bool)
 
 
 def make_batch(env: EnvConfig, morphology: str, size: int, **extra: Any) -> RolloutBatch:
@@ -292,7 +304,7 @@ def run_episodes(policy: Policy, batch: RolloutBatch, seeds: Sequence[int],
         t += 1
     distances = np.array([info.get('distance_walked', 0.0) for info in batch.infos])
     return EpisodeResult(batch.returns.copy(), distances, batch.lengths.copy(),
-                         [dict(info) for info in batch.infos])
+                         [dict(info) for info in batch.infos], batch.terminated.copy())
 
 
 class Evaluator:

@@ -45,8 +45,10 @@ class RolloutBatch:
 
     After ``reset``, ``step`` advances only the live envs; a finished env keeps
     its last observation, gets reward 0 and stays finished until the next
-    ``reset``. ``returns``, ``lengths``, ``live`` and ``infos`` hold per-env
-    accumulated return, scored steps, the live mask and the latest info.
+    ``reset``. ``returns``, ``lengths``, ``live``, ``terminated`` and
+    ``infos`` hold per-env accumulated return, scored steps, the live mask,
+    whether the episode reached a terminal state (a fall, not the time limit)
+    and the latest info.
     """
 
     def __init__(self, env_id: str, num_envs: int, **env_kwargs: Any) -> None:
@@ -66,6 +68,7 @@ class RolloutBatch:
         self.returns = np.zeros(num_envs)
         self.lengths = np.zeros(num_envs, dtype=np.int64)
         self.live = np.zeros(num_envs, dtype=bool)
+        self.terminated = np.zeros(num_envs, dtype=bool)
         self.infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
 
     def reset(self, seed: Union[int, Sequence[int], None] = None) -> Observations:
@@ -87,6 +90,7 @@ class RolloutBatch:
         self.returns[:] = 0.0
         self.lengths[:] = 0
         self.live[:] = True
+        self.terminated[:] = False
         return self.observations
 
     def _store(self, i: int, obs: Observations) -> None:
@@ -115,6 +119,7 @@ class RolloutBatch:
             rewards[i] = reward
             if terminated or truncated:
                 self.live[i] = False
+                self.terminated[i] = terminated
         self.returns += rewards
         self.lengths += stepped
         return self.observations, rewards, self.live.copy()

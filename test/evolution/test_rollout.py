@@ -19,9 +19,10 @@ from hebb_controller.evolution.es import EvolutionStrategy
 from hebb_controller.evolution.evaluate import policy_for
 from hebb_controller.evolution.layout import (coefficient_metadata, coefficient_tensors,
                                               save_genome, warm_start)
-from hebb_controller.evolution.rollout import (episode_seeds, Evaluator, genome_of, GenomeSpec,
-                                               initial_weights, input_normalization, make_batch,
-                                               make_env, Policy, run_episodes)
+from hebb_controller.evolution.rollout import (episode_seeds, EpisodeResult, Evaluator,
+                                               genome_of, GenomeSpec, initial_weights,
+                                               input_normalization, make_batch, make_env,
+                                               Policy, run_episodes)
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork, StaticNetwork
 from hebb_controller.sim import ant
 import numpy as np
@@ -200,3 +201,10 @@ def test_warm_start_copies_the_walking_rules_into_the_seeing_robot(tmp_path):
     with pytest.raises(ValueError, match='cannot start a static'):
         warm_start(validate_config({**seeing.model_dump(mode='json'),
                                     'es': {'genome': 'static'}}), start[:10], source)
+
+
+def test_reaching_a_target_is_no_fall():
+    result = EpisodeResult(np.zeros(3), np.zeros(3), np.ones(3, dtype=np.int64),
+                           [{'reached': True}, {'reached': False}, {}],
+                           np.array([True, True, False]))
+    assert result.fell.tolist() == [False, True, False]

@@ -46,14 +46,16 @@ def test_eval_is_reproducible_and_matches_a_single_episode(coefficients, capsys)
     assert three.returns[0] == one.returns[0]          # episode 0 does not see its batch
     assert len(set(three.returns.tolist())) == 3       # fresh weights and env per episode
     assert evaluate.main([str(coefficients), '--episodes', '2', '--max-steps', '50']) == 0
-    assert 'fitness' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert 'fitness' in out and 'fell     0 of 2' in out   # 50 steps: the fall rule starts at 200
+    assert not three.terminated.any() and not three.fell.any()
 
 
 def test_damage_table_marks_seen_and_unseen(coefficients, capsys):
     experiment.main(['damage', '--hebbian', str(coefficients), '--episodes', '1',
                      '--max-steps', '45', '--morphologies', 'whole', 'damaged_left_front'])
     out = capsys.readouterr().out
-    assert '| whole |' in out and '(seen)' in out and '(unseen)' in out
+    assert '| whole |' in out and '(seen), 0 fell' in out and '(unseen), 0 fell' in out
 
 
 def test_recovery_measure():

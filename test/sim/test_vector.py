@@ -37,6 +37,7 @@ def test_batched_observations_equal_separate_envs():
             obs, rewards, live = batch.step(actions[t])
             batched.append(obs.copy())
         assert batch.done and not live.any()
+        assert not batch.terminated.any()              # the time limit is no fall
         returns = batch.returns.copy()
         assert batch.lengths.tolist() == [STEPS] * K
         # Finished envs stay finished: no physics, no reward, frozen observations.
@@ -71,6 +72,38 @@ def test_only_live_envs_are_stepped():
         assert batch.infos[0]['scored_steps'] == 5
         with pytest.raises(ValueError, match='actions for 2 envs'):
             batch.step(np.ones((3, 8)))
+
+
+class _FallsOnOddSeeds(gymnasium.Env):
+    """Falls (terminates) after 3 steps when reset with an odd seed, else runs out at 5."""
+
+    observation_space = gymnasium.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = gymnasium.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.falls, self.t = seed % 2 == 1, 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        fell = self.falls and self.t == 3
+        return np.zeros(1, np.float32), 1.0, fell, self.t == 5, {}
+
+
+def test_a_fall_is_told_from_the_time_limit():
+    gymnasium.register('test/FallsOnOddSeeds-v0', entry_point=_FallsOnOddSeeds)
+    try:
+        with RolloutBatch('test/FallsOnOddSeeds-v0', 3) as batch:
+            batch.reset([1, 2, 3])
+            while not batch.done:
+                batch.step(np.zeros((3, 1)))
+            assert batch.terminated.tolist() == [True, False, True]
+            assert batch.lengths.tolist() == [3, 5, 3]
+            batch.reset([2, 2, 2])
+            assert not batch.terminated.any()          # a reset forgets the falls
+    finally:
+        gymnasium.registry.pop('test/FallsOnOddSeeds-v0')
 
 
 def test_make_env_hands_max_episode_steps_to_the_env():
