@@ -36,16 +36,15 @@ Episode, as the paper's rollout loop ran it:
   (with zero action it rests at 0.25 m, so an earlier check would end every
   episode at its first step). Truncated as well at the step limit.
 
-Deviations from ``pybullet_envs``, on purpose:
-
-- Its body position (for the target distance) averages every "part", and by
-  accident the floor plane is one of them, which scales progress by 21/22.
-  Here the average is over the robot's 21 parts only, so the reward is
-  1/control_step (60.6) x metres along +x, as the paper states; the paper's
-  reported fitnesses are 21/22 of this for the same gait.
-- The world is rebuilt on every reset (not restored from a saved state), so
-  a seed and an action sequence give the same observations bit for bit in any
-  env instance and episode.
+One deviation from ``pybullet_envs``, on purpose: its body position (for
+the target distance) averages every "part", and by accident the floor plane
+is one of them, which scales progress by 21/22. Here the average is over the
+robot's 21 parts only, so the reward is 1/control_step (60.6) x metres along
++x, as the paper states; the paper's reported fitnesses are 21/22 of this
+for the same gait. Like ``pybullet_envs``, a reset restores the state saved
+when the world was built (``restoreState`` brings back the contact caches
+too), so a seed and an action sequence give the same observations bit for
+bit in any env instance and episode.
 """
 import math
 import os
@@ -303,7 +302,7 @@ class AntBulletEnv(gymnasium.Env):
     # ------------------------------------------------------------- gymnasium
     def reset(self, *, seed: Optional[int] = None,
               options: Optional[dict[str, Any]] = None) -> tuple[np.ndarray, dict[str, Any]]:
-        """Rebuild the world, randomise the joints, settle 40 zero-action steps."""
+        """Restore the world as built, randomise the joints, settle 40 zero-action steps."""
         super().reset(seed=seed)
         if self._ant < 0:
             self._load_world()
