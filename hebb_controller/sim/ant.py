@@ -231,6 +231,21 @@ class AntBulletEnv(gymnasium.Env):
             physicsClientId=self._client)
         pybullet.stepSimulation(physicsClientId=self._client)
 
+    def read_physics(self) -> tuple:
+        """
+        Make the PyBullet reads one observation needs, and nothing else.
+
+        Base pose and velocity, the centroid's links, the joints, the floor
+        contacts, as PyBullet returns them. ``hebb bench sim`` times them
+        beside the raw physics: the least any env on this API adds.
+        """
+        cid, ant = self._client, self._ant
+        return (pybullet.getBasePositionAndOrientation(ant, physicsClientId=cid),
+                pybullet.getBaseVelocity(ant, physicsClientId=cid),
+                pybullet.getLinkStates(ant, self._centroid_links, physicsClientId=cid),
+                pybullet.getJointStates(ant, self._joints, physicsClientId=cid),
+                pybullet.getContactPoints(ant, self._floor, physicsClientId=cid))
+
     def _observe(self) -> list[float]:
         """
         Compute WalkerBase.calc_state's 28 values (unclipped) and the progress.
@@ -245,11 +260,7 @@ class AntBulletEnv(gymnasium.Env):
         sum(links) = 5 (F + B) + 1.5 sum(K) + sum(T). (Link poses lag the base
         by a substep in PyBullet, so the torso itself is not used for them.)
         """
-        cid, ant = self._client, self._ant
-        pos, orn = pybullet.getBasePositionAndOrientation(ant, physicsClientId=cid)
-        vel, _ = pybullet.getBaseVelocity(ant, physicsClientId=cid)
-        links = pybullet.getLinkStates(ant, self._centroid_links, physicsClientId=cid)
-        joints = pybullet.getJointStates(ant, self._joints, physicsClientId=cid)
+        (pos, orn), (vel, _), links, joints, contacts = self.read_physics()
         roll, pitch, yaw = pybullet.getEulerFromQuaternion(orn)
         (f, _, _, _, _, _), (b, _, _, _, _, _), *rest = links
         k1, k2, k3, k4, t1, t2, t3, t4 = [r[0] for r in rest]
@@ -268,8 +279,7 @@ class AntBulletEnv(gymnasium.Env):
             state.append((js[0] - mid) / half)
             state.append(0.1 * js[1])
         state.extend(self._feet_contact)
-        touching = {c[3] for c in pybullet.getContactPoints(ant, self._floor,
-                                                            physicsClientId=cid)}
+        touching = {c[3] for c in contacts}
         self._feet_contact = [1.0 if f in touching else 0.0 for f in self._feet]
 
         potential = -math.hypot(dx, dy) / self.control_step

@@ -25,7 +25,10 @@ rendered frame, at the configured size and at 84x84. PyBullet and Box2D are
 single-threaded, so the figures are per core. The seeing robot
 (``RobotTarget-v0``) renders its camera inside ``step``, as part of its
 observation: it runs only when named with ``--envs``, and its ratio then
-includes the camera.
+includes the camera. The floor column: raw physics plus only the PyBullet
+calls the observation reads (``read_physics``), no arithmetic, no
+wrappers, over raw physics: what the API alone costs, so what no env
+written on it can beat.
 """
 import argparse
 import json
@@ -71,25 +74,41 @@ class _Stepper:
 
 
 def measure_steps(env_id: str, steps: int) -> dict[str, Any]:
-    """Env and baseline steps per second, measured in alternating blocks."""
+    """
+    Env and baseline steps per second, measured in alternating blocks.
+
+    Where the env offers ``read_physics`` (the PyBullet reads its
+    observation needs), a third instance steps the raw physics and makes
+    those reads: ``floor_ratio`` is the best ratio any env on this API could
+    reach, with no Python work of its own.
+    """
     env = gymnasium.make(env_id)
     twin = gymnasium.make(env_id).unwrapped
+    reader = gymnasium.make(env_id).unwrapped
     try:
         stepper = _Stepper(env, env.step, env.action_space)
         raw = getattr(twin, 'raw_step', None)
         baseline = _Stepper(twin, raw or twin.step, twin.action_space)
-        env_rates, base_rates = [], []
+        floor = None
+        if raw and hasattr(reader, 'read_physics'):
+            floor = _Stepper(reader, lambda a: (reader.raw_step(a), reader.read_physics()),
+                             reader.action_space)
+        env_rates, base_rates, floor_rates = [], [], []
         for _ in range(max(1, steps // BLOCK)):
             elapsed, resets = stepper.block()
             env_rates.append(BLOCK / elapsed)
             elapsed, _ = baseline.block(resets if raw else None)
             base_rates.append(BLOCK / elapsed)
+            if floor is not None:
+                floor_rates.append(BLOCK / floor.block(resets)[0])
     finally:
         env.close()
         twin.close()
+        reader.close()
     env_rate, base_rate = statistics.median(env_rates), statistics.median(base_rates)
     return {'env_steps_per_s': env_rate, 'baseline': 'raw_step' if raw else 'base env step',
-            'baseline_steps_per_s': base_rate, 'ratio': env_rate / base_rate}
+            'baseline_steps_per_s': base_rate, 'ratio': env_rate / base_rate,
+            'floor_ratio': statistics.median(floor_rates) / base_rate if floor_rates else None}
 
 
 def measure_camera(env_id: str, width: int, height: int, frames: int) -> Optional[float]:
@@ -136,12 +155,15 @@ def format_table(results: list[dict[str, Any]]) -> str:
     """Render the results as a plain-text table."""
     cams = [f'camera_{w}x{h}_ms' for w, h in CAMERA_SIZES]
     head = (f'{"env":36s} {"env steps/s":>12s} {"baseline":>14s} {"steps/s":>9s} '
-            f'{"ratio":>6s} ' + ' '.join(f'{c[7:-3] + " ms":>13s}' for c in cams))
+            f'{"ratio":>6s} {"floor":>6s} ' + ' '.join(f'{c[7:-3] + " ms":>13s}' for c in cams))
     lines = [head, '-' * len(head)]
     for r in results:
         cam = ' '.join('n/a'.rjust(13) if r[c] is None else f'{r[c]:13.2f}' for c in cams)
+        floor = 'n/a' if r['floor_ratio'] is None else f'{r["floor_ratio"]:.3f}'
         lines.append(f'{r["env_id"]:36s} {r["env_steps_per_s"]:12.0f} {r["baseline"]:>14s} '
-                     f'{r["baseline_steps_per_s"]:9.0f} {r["ratio"]:6.3f} {cam}')
+                     f'{r["baseline_steps_per_s"]:9.0f} {r["ratio"]:6.3f} {floor:>6s} {cam}')
+    lines.append('floor: raw physics over raw physics plus the PyBullet reads the '
+                 "observation needs (the env's read_physics), no Python work")
     return '\n'.join(lines)
 
 

@@ -374,24 +374,33 @@ class RobotQuadrupedEnv(gymnasium.Env):
         return obs, progress - energy - posture, terminated, truncated, \
             self._info(progress, energy, posture)
 
+    def read_physics(self) -> tuple:
+        """
+        Make the PyBullet reads one observation needs, and nothing else.
+
+        Joint states, base pose and velocity, the floor contacts, as PyBullet
+        returns them; ``hebb bench sim`` times them beside the raw physics.
+        """
+        cid, robot = self.client_id, self._robot
+        return (pybullet.getJointStates(robot, self._joints, physicsClientId=cid),
+                pybullet.getBasePositionAndOrientation(robot, physicsClientId=cid),
+                pybullet.getBaseVelocity(robot, physicsClientId=cid),
+                pybullet.getContactPoints(robot, self._plane, physicsClientId=cid))
+
     def _observe(self) -> tuple[np.ndarray, tuple[float, ...]]:
         # every control step: few numpy calls, one preallocated vector (the env's overhead
         # over raw physics is mostly this function)
-        cid = self.client_id
-        q, qd, _, torque = zip(*pybullet.getJointStates(self._robot, self._joints,
-                                                        physicsClientId=cid))
+        joints, (pos, orn), (lin_vel, ang_vel), contacts = self.read_physics()
+        q, qd, _, torque = zip(*joints)
         power = sum(abs(v * t) for v, t in zip(qd, torque))
-        pos, orn = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
-        lin_vel, ang_vel = pybullet.getBaseVelocity(self._robot, physicsClientId=cid)
-        m = pybullet.getMatrixFromQuaternion(orn, physicsClientId=cid)   # row-major 3x3
+        m = pybullet.getMatrixFromQuaternion(orn, physicsClientId=self.client_id)   # 3x3 rows
         # world -> body frame (R^T v) on plain floats: cheaper than numpy for 3-vectors
         (vx, vy, vz), (px, py, pz) = lin_vel, self._lin_vel
         inv_dt = 1.0 / self.control_step
         ax, ay, az = (vx - px) * inv_dt, (vy - py) * inv_dt, (vz - pz) * inv_dt + GRAVITY
         self._lin_vel = lin_vel
         wx, wy, wz = ang_vel
-        touching = {pt[3] for pt in pybullet.getContactPoints(self._robot, self._plane,
-                                                              physicsClientId=cid)}
+        touching = {pt[3] for pt in contacts}
         obs = self._obs
         obs[:12] = q
         obs[12:24] = qd
