@@ -103,7 +103,8 @@ def test_the_shipped_files_load_with_their_env():
                                ('robot_static', 'static', 'RobotQuadruped-v0'),
                                ('robot_target', 'hebbian', 'RobotTarget-v0'),
                                ('robot_target_static', 'static', 'RobotTarget-v0'),
-                               ('ant', 'hebbian', 'AntBullet-v0')):
+                               ('ant', 'hebbian', 'AntBullet-v0'),
+                               ('ant_static', 'static', 'AntBullet-v0')):
         loaded = coefficient_file.load(package_share() / 'coefficients' / f'{name}.safetensors')
         assert loaded.metadata.env_id == f'hebb_controller/{env_id}'
         assert loaded.metadata.network.kind == kind
