@@ -270,8 +270,8 @@ class EpisodeResult:
     @property
     def fell(self) -> np.ndarray:
         """Episodes that ended in a fall: terminal, and not by reaching a target."""
-        return self.terminated & ~np.array([bool(i.get('reached')) for i in self.infos],
-                                           dtype=bool)
+        return np.array([sim.ended_in_fall(t, info)
+                         for t, info in zip(self.terminated, self.infos)], dtype=bool)
 
 
 def make_batch(env: EnvConfig, morphology: str, size: int, **extra: Any) -> RolloutBatch:

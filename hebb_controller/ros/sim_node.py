@@ -42,7 +42,7 @@ from hebb_controller.config import ConfigError, load_config, load_node_params, S
 from hebb_controller.ros.conversions import array_to_image, commands_to_message
 from hebb_controller.ros.node_main import run_node
 from hebb_controller.ros.parameters import declare_node_params
-from hebb_controller.sim import make_env, ROBOT_ID, TARGET_ID
+from hebb_controller.sim import ended_in_fall, make_env, ROBOT_ID, TARGET_ID
 from hebb_controller.sim.robot import CAMERA_FOV, RobotQuadrupedEnv
 from hebb_controller.sim.robot_damage import damage_for
 from nav_msgs.msg import Odometry
@@ -193,7 +193,7 @@ class SimNode(Node):
         if info.get('reached') and not self.reached:
             self.reached = True
             self.get_logger().info(f'the robot reached the target after {info["steps"]} steps')
-        if terminated and not self.fell and not info.get('reached'):   # reaching ends too
+        if not self.fell and ended_in_fall(terminated, info):
             self.fell = True
             self.get_logger().warning(
                 f'the robot fell after {info["steps"]} steps, {self.distance:.2f} m; still '

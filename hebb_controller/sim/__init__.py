@@ -43,6 +43,11 @@ for _env_id, _entry_point in _ENTRY_POINTS.items():
 ENV_IDS: tuple[str, ...] = tuple(_ENTRY_POINTS)
 
 
+def ended_in_fall(terminated: bool, info: dict[str, Any]) -> bool:
+    """Tell a fall from the other terminal state: the seeing robot reaching its target."""
+    return bool(terminated) and not info.get('reached')
+
+
 def make_env(env_id: str, **kwargs: Any) -> gymnasium.Env:
     """
     Make a registered env with every keyword, ``max_episode_steps`` included, reaching it.
