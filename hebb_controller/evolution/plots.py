@@ -258,9 +258,20 @@ def generalisation(centres: dict[int, coefficient_file.CoefficientFile],
             for generation, loaded in centres.items()]
 
 
+def panel_title(morphology: str, seen: dict[str, Sequence[str]]) -> str:
+    """Name a body and whether the runs trained on it; runs that differ are named."""
+    by = [name for name, bodies in seen.items() if morphology in bodies]
+    mark = 'seen' if len(by) == len(seen) else 'unseen' if not by else f'seen by {", ".join(by)}'
+    return f'{morphology} ({mark})'
+
+
 def plot_generalisation(runs: dict[str, list[tuple[int, dict[str, float]]]],
-                        seen: Sequence[str], out: Path) -> Path:
-    """Plot each morphology's mean fitness over the snapshots' generations, a line per run."""
+                        seen: dict[str, Sequence[str]], out: Path) -> Path:
+    """
+    Plot each morphology's mean fitness over the snapshots' generations, a line per run.
+
+    ``seen`` gives each run's training morphologies, for the panels' titles.
+    """
     morphologies = list(next(iter(runs.values()))[0][1])
     fig, axes = plt.subplots(1, len(morphologies), figsize=(3.5 * len(morphologies), 3.6),
                              sharey=True, squeeze=False)
@@ -269,8 +280,7 @@ def plot_generalisation(runs: dict[str, list[tuple[int, dict[str, float]]]],
             ax.plot([g for g, _ in rows], [means[morphology] for _, means in rows],
                     marker='o', label=name)
         ax.axhline(0.0, color='grey', linewidth=0.5)
-        ax.set_title(f'{morphology} ({"seen" if morphology in seen else "unseen"})',
-                     fontsize='medium')
+        ax.set_title(panel_title(morphology, seen), fontsize='medium')
         ax.set_xlabel('generation')
     axes[0][0].set_ylabel('mean fitness of the centre')
     axes[0][0].legend(fontsize='small')
@@ -334,15 +344,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.plot == 'generalisation':
         out = Path(args.out or args.run_dirs[0])
         out.mkdir(parents=True, exist_ok=True)
-        runs, seen = {}, ()
+        runs, seen = {}, {}
         for run_dir in map(Path, args.run_dirs):
             centres = run_centres(run_dir)
-            seen = next(iter(centres.values())).metadata.morphologies
             name = run_dir.name if run_dir.name not in runs else str(run_dir)
+            seen[name] = next(iter(centres.values())).metadata.morphologies
             runs[name] = generalisation(centres, args.morphologies, args.episodes,
                                         args.seed, args.max_steps)
             print(f'{name}: mean fitness over {args.episodes} lifetimes '
-                  f'(seen in training: {", ".join(seen)})')
+                  f'(seen in training: {", ".join(seen[name])})')
             print(f'| generation | {" | ".join(args.morphologies)} |')
             print('|---|' + '---|' * len(args.morphologies))
             for generation, means in runs[name]:

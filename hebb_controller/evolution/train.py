@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--run-dir', metavar='DIR', help='default: runs/<config>-<time>')
     parser.add_argument('--ray-address', metavar='ADDR', help='join this Ray cluster')
     parser.add_argument('--workers', type=int, help="override the config's es.workers")
+    parser.add_argument('--seed', type=int,
+                        help="override the config's es.seed (a new run; saved in its config)")
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     return parser
 
@@ -124,14 +126,17 @@ def _find(path: str) -> Path:
 
 
 def resolve_run(config: Optional[str], run_dir: Optional[str],
-                resume: bool = False) -> tuple[HebbConfig, Path]:
+                resume: bool = False, seed: Optional[int] = None) -> tuple[HebbConfig, Path]:
     """
     Return the config and run directory of a new run, or of the run in ``run_dir`` to resume.
 
-    A new run loads ``config`` (name or path) and, without ``run_dir``, gets
-    ``runs/<config stem>-<time>``; a resumed run reads the config it saved.
-    Raises ConfigError saying what is missing or wrong.
+    A new run loads ``config`` (name or path), with ``es.seed`` replaced by
+    ``seed`` when given (seeds of one experiment share a config file), and,
+    without ``run_dir``, gets ``runs/<config stem>-<time>``; a resumed run
+    reads the config it saved. Raises ConfigError saying what is missing or wrong.
     """
+    if resume and seed is not None:
+        raise ConfigError('a resumed run keeps the seed it started with; --seed starts a new run')
     if resume:
         if not run_dir:
             raise ConfigError('resuming needs run_dir, the run directory to continue')
@@ -146,7 +151,12 @@ def resolve_run(config: Optional[str], run_dir: Optional[str],
     if not config:
         raise ConfigError('a config name or path is required')
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-    return load_config(config), Path(run_dir or f'runs/{Path(config).stem}-{stamp}')
+    loaded = load_config(config)
+    if seed is not None:
+        data = loaded.model_dump(mode='json')
+        data['es']['seed'] = seed
+        loaded = validate_config(data, f'{config} with seed {seed}')
+    return loaded, Path(run_dir or f'runs/{Path(config).stem}-{stamp}')
 
 
 def train(config: HebbConfig, run_dir: Path, resume: bool = False,
@@ -263,7 +273,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         build_parser().error('CONFIG or --resume RUN_DIR is required')
     try:
         config, run_dir = resolve_run(args.config, args.resume or args.run_dir,
-                                      resume=bool(args.resume))
+                                      resume=bool(args.resume), seed=args.seed)
     except ConfigError as err:
         print(f'hebb train: {err}', file=sys.stderr)
         return 2

@@ -208,3 +208,11 @@ def test_generalisation_evaluates_every_kept_centre_on_every_body(tmp_path, caps
         ('other', '2'), ('other', '2')]
     assert float(kept[0]['mean_fitness']) == pytest.approx(rows[0][1]['whole'], abs=0.01)
     assert kept[4]['mean_fitness'] == kept[2]['mean_fitness']   # the same genome, the same lives
+
+
+def test_generalisation_panels_say_which_runs_trained_on_the_body():
+    seen = {'hebbian': ['whole', 'damaged_right_front'], 'whole-only': ['whole']}
+    assert plots.panel_title('whole', seen) == 'whole (seen)'
+    assert plots.panel_title('damaged_left_front', seen) == 'damaged_left_front (unseen)'
+    assert (plots.panel_title('damaged_right_front', seen)
+            == 'damaged_right_front (seen by hebbian)')

@@ -23,11 +23,12 @@ import subprocess
 import sys
 import time
 
-from hebb_controller.config import load_config, validate_config
+from hebb_controller.config import ConfigError, load_config, validate_config
 from hebb_controller.evolution import checkpoint
 from hebb_controller.evolution.es import EvolutionStrategy
 from hebb_controller.evolution.rollout import genome_of, GenomeSpec
-from hebb_controller.evolution.train import METRICS, SCALAR_TAGS, TENSORBOARD_DIR, train
+from hebb_controller.evolution.train import (METRICS, resolve_run, SCALAR_TAGS,
+                                             TENSORBOARD_DIR, train)
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -229,3 +230,13 @@ def test_shared_episodes_give_every_individual_the_same_lifetime(ray_session, tm
                     tmp_path / str(shared), progress=False)
         stds[shared] = float(metrics(run)[0]['fitness_std'])
     assert stds[True] < 0.1 * stds[False], stds
+
+
+def test_seed_overrides_the_config_of_a_new_run_only(tmp_path):
+    config, run_dir = resolve_run('ant', str(tmp_path / 'seed1'), seed=1)
+    assert config.es.seed == 1 and run_dir == tmp_path / 'seed1'
+    assert config.model_dump()['es'] | {'seed': 0} == load_config('ant').model_dump()['es']
+    with pytest.raises(ConfigError, match='seed'):
+        resolve_run('ant', None, seed=-1)
+    with pytest.raises(ConfigError, match='keeps the seed'):
+        resolve_run(None, str(tmp_path), resume=True, seed=1)
