@@ -234,6 +234,7 @@ class TrainerParams(StrictModel):
     resume: bool = Field(False, description='continue the run in run_dir')
     ray_address: str = Field('', description='Ray cluster to join; empty: a local Ray')
     workers: int = Field(0, ge=0, le=4096, description="Ray workers; 0: the config's")
+    seed: int = Field(-1, ge=-1, description="es.seed of a new run; -1: the config's")
 
 
 NODE_PARAMS: dict[str, type[StrictModel]] = {

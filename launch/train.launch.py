@@ -45,10 +45,13 @@ def generate_launch_description():
                               description='continue the run in run_dir'),
         DeclareLaunchArgument('ray_address', default_value=trainer.ray_address,
                               description='Ray cluster to join; empty: a local Ray'),
+        DeclareLaunchArgument('seed', default_value=str(trainer.seed),
+                              description="es.seed of a new run; -1: the config's"),
         Node(package='hebb_controller', executable='trainer', name='trainer', output='screen',
              parameters=[params, {
                  'config': LaunchConfiguration('config'),
                  'run_dir': LaunchConfiguration('run_dir'),
                  'resume': ParameterValue(LaunchConfiguration('resume'), value_type=bool),
-                 'ray_address': LaunchConfiguration('ray_address')}]),
+                 'ray_address': LaunchConfiguration('ray_address'),
+                 'seed': ParameterValue(LaunchConfiguration('seed'), value_type=int)}]),
     ])

@@ -102,8 +102,10 @@ def values(msg: DiagnosticArray) -> dict[str, str]:
 def test_trains_publishes_progress_and_stops_with_a_checkpoint(ray_session, operator,
                                                                tiny_config, tmp_path):
     run = tmp_path / 'run'
-    status = main(['--ros-args', '-p', f'config:={tiny_config}', '-p', f'run_dir:={run}'])
+    status = main(['--ros-args', '-p', f'config:={tiny_config}', '-p', f'run_dir:={run}',
+                   '-p', 'seed:=3'])
     assert status == EXIT_DONE
+    assert yaml.safe_load((run / 'config.yaml').read_text())['es']['seed'] == 3
 
     assert operator.reply is not None, 'the stop service was never called'
     reply = operator.reply.result()
@@ -135,6 +137,7 @@ def test_trains_publishes_progress_and_stops_with_a_checkpoint(ray_session, oper
     (['-p', 'config:=no_such_config'], "config 'no_such_config' not found"),
     (['-p', 'resume:=true'], 'resuming needs run_dir'),
     (['-p', 'workers:=-1'], 'out of range'),
+    (['-p', 'resume:=true', '-p', 'run_dir:=runs/x', '-p', 'seed:=1'], 'keeps the seed'),
 ])
 def test_bad_parameters_fail_start_up_with_one_error_line(args, message, capfd):
     assert main(['--ros-args'] + args) == EXIT_BAD_PARAMETERS
