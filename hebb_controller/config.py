@@ -235,6 +235,8 @@ class TrainerParams(StrictModel):
     ray_address: str = Field('', description='Ray cluster to join; empty: a local Ray')
     workers: int = Field(0, ge=0, le=4096, description="Ray workers; 0: the config's")
     seed: int = Field(-1, ge=-1, description="es.seed of a new run; -1: the config's")
+    generations: int = Field(0, ge=0, description='es.generations (with resume: extends the '
+                             "run); 0: the config's")
 
 
 NODE_PARAMS: dict[str, type[StrictModel]] = {

@@ -47,11 +47,16 @@ def generate_launch_description():
                               description='Ray cluster to join; empty: a local Ray'),
         DeclareLaunchArgument('seed', default_value=str(trainer.seed),
                               description="es.seed of a new run; -1: the config's"),
+        DeclareLaunchArgument('generations', default_value=str(trainer.generations),
+                              description='es.generations (with resume: extends the run); '
+                                          "0: the config's"),
         Node(package='hebb_controller', executable='trainer', name='trainer', output='screen',
              parameters=[params, {
                  'config': LaunchConfiguration('config'),
                  'run_dir': LaunchConfiguration('run_dir'),
                  'resume': ParameterValue(LaunchConfiguration('resume'), value_type=bool),
                  'ray_address': LaunchConfiguration('ray_address'),
-                 'seed': ParameterValue(LaunchConfiguration('seed'), value_type=int)}]),
+                 'seed': ParameterValue(LaunchConfiguration('seed'), value_type=int),
+                 'generations': ParameterValue(LaunchConfiguration('generations'),
+                                               value_type=int)}]),
     ])

@@ -41,8 +41,9 @@ import math
 from pathlib import Path
 import sys
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
+from hebb_controller.atomic_write import write_atomically
 from hebb_controller.config import (ConfigError, HebbConfig, load_config, package_share,
                                     validate_config)
 from hebb_controller.evolution.checkpoint import load_latest, save_checkpoint
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--workers', type=int, help="override the config's es.workers")
     parser.add_argument('--seed', type=int,
                         help="override the config's es.seed (a new run; saved in its config)")
+    parser.add_argument('--generations', type=int,
+                        help='override es.generations; with --resume, extends a finished run')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     return parser
 
@@ -125,15 +128,29 @@ def _find(path: str) -> Path:
     return given if given.exists() or given.is_absolute() else package_share() / given
 
 
-def resolve_run(config: Optional[str], run_dir: Optional[str],
-                resume: bool = False, seed: Optional[int] = None) -> tuple[HebbConfig, Path]:
+def _with_es(config: HebbConfig, source: str, **es: Any) -> HebbConfig:
+    """``config`` with the given ``es`` keys replaced (those not None), validated again."""
+    es = {key: value for key, value in es.items() if value is not None}
+    if not es:
+        return config
+    data = config.model_dump(mode='json')
+    data['es'].update(es)
+    changed = ', '.join(f'es.{key}={value}' for key, value in es.items())
+    return validate_config(data, f'{source} with {changed}')
+
+
+def resolve_run(config: Optional[str], run_dir: Optional[str], resume: bool = False,
+                seed: Optional[int] = None,
+                generations: Optional[int] = None) -> tuple[HebbConfig, Path]:
     """
     Return the config and run directory of a new run, or of the run in ``run_dir`` to resume.
 
-    A new run loads ``config`` (name or path), with ``es.seed`` replaced by
-    ``seed`` when given (seeds of one experiment share a config file), and,
-    without ``run_dir``, gets ``runs/<config stem>-<time>``; a resumed run
-    reads the config it saved. Raises ConfigError saying what is missing or wrong.
+    A new run loads ``config`` (name or path) and, without ``run_dir``, gets
+    ``runs/<config stem>-<time>``; a resumed run reads the config it saved.
+    ``seed`` replaces a new run's ``es.seed`` (seeds of one experiment share
+    a config file); ``generations`` replaces ``es.generations``, so a resumed
+    run can go on past the end it had (``train`` saves the change in the run).
+    Raises ConfigError saying what is missing or wrong.
     """
     if resume and seed is not None:
         raise ConfigError('a resumed run keeps the seed it started with; --seed starts a new run')
@@ -147,15 +164,12 @@ def resolve_run(config: Optional[str], run_dir: Optional[str],
             data = yaml.safe_load(path.read_text())
         except yaml.YAMLError as err:
             raise ConfigError(f'{path}: not valid YAML: {err}') from None
-        return validate_config(data, str(path)), Path(run_dir)
+        return (_with_es(validate_config(data, str(path)), str(path), generations=generations),
+                Path(run_dir))
     if not config:
         raise ConfigError('a config name or path is required')
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-    loaded = load_config(config)
-    if seed is not None:
-        data = loaded.model_dump(mode='json')
-        data['es']['seed'] = seed
-        loaded = validate_config(data, f'{config} with seed {seed}')
+    loaded = _with_es(load_config(config), str(config), seed=seed, generations=generations)
     return loaded, Path(run_dir or f'runs/{Path(config).stem}-{stamp}')
 
 
@@ -172,6 +186,9 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
     metrics row (the values written to metrics.csv) plus ``run_dir``; when
     ``should_stop()`` then returns True, training returns early, and
     ``resume=True`` later continues from the next generation as if never stopped.
+    A resumed run goes on to ``config.es.generations``, which may differ from
+    the run's saved config (an extended run): the run keeps the config it
+    follows, so a later resume goes on to the same end.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -192,14 +209,13 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
             # a run moved with its checkpoint alone: its best file comes back from it
             _save_coefficients(run_dir / BEST_FILE, config, best['genome'], best['fitness'],
                                'best individual', best['generation'])
-    else:
-        if config.es.init_from:
-            source = coefficient_file.load(_find(config.es.init_from))
-            es.centre, copied = warm_start(config, es.centre, source)
-            print(f'started {copied} of {spec.size} genes from {config.es.init_from}',
-                  file=sys.stderr)
-        (run_dir / CONFIG_FILE).write_text(
-            yaml.safe_dump(config.model_dump(mode='json'), sort_keys=False))
+    elif config.es.init_from:
+        source = coefficient_file.load(_find(config.es.init_from))
+        es.centre, copied = warm_start(config, es.centre, source)
+        print(f'started {copied} of {spec.size} genes from {config.es.init_from}',
+              file=sys.stderr)
+    write_atomically(run_dir / CONFIG_FILE,
+                     yaml.safe_dump(config.model_dump(mode='json'), sort_keys=False).encode())
     kept = _read_metrics(metrics_path, es.generation)
     _write_metrics(metrics_path, kept)
 
@@ -273,7 +289,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         build_parser().error('CONFIG or --resume RUN_DIR is required')
     try:
         config, run_dir = resolve_run(args.config, args.resume or args.run_dir,
-                                      resume=bool(args.resume), seed=args.seed)
+                                      resume=bool(args.resume), seed=args.seed,
+                                      generations=args.generations)
     except ConfigError as err:
         print(f'hebb train: {err}', file=sys.stderr)
         return 2

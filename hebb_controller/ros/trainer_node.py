@@ -73,7 +73,8 @@ class TrainerNode(Node):
             self.params = declare_node_params(self, NODE_NAME, load_node_params(NODE_NAME))
             self.config, self.run_dir = resolve_run(
                 self.params.config, self.params.run_dir, self.params.resume,
-                seed=None if self.params.seed < 0 else self.params.seed)
+                seed=None if self.params.seed < 0 else self.params.seed,
+                generations=self.params.generations or None)
             # the generation in flight: what a stop request stops after
             self._next_generation = 0
             if self.params.resume:

@@ -144,6 +144,17 @@ def test_a_run_resumes_elsewhere_from_config_metrics_and_checkpoint(straight_run
     assert scalars(moved) == scalars(straight_run)   # rebuilt from metrics.csv, then logged
 
 
+def test_an_extended_run_equals_a_longer_run(straight_run, tmp_path):
+    total = smoke().es.generations
+    run = train(smoke(generations=total - 2), tmp_path / 'short', progress=False)
+    config, _ = resolve_run(None, str(run), resume=True, generations=total)
+    train(config, run, resume=True, progress=False)
+    assert metrics(run) == metrics(straight_run)
+    assert centre(run)[1].equal(centre(straight_run)[1])
+    # the run keeps the end it now follows: a plain resume has nothing left to do
+    assert resolve_run(None, str(run), resume=True)[0].es.generations == total
+
+
 def test_corrupt_checkpoint_is_refused_and_the_previous_one_used(straight_run, tmp_path):
     run = tmp_path / 'run'
     train(smoke(generations=2), run, progress=False)

@@ -103,9 +103,10 @@ def test_trains_publishes_progress_and_stops_with_a_checkpoint(ray_session, oper
                                                                tiny_config, tmp_path):
     run = tmp_path / 'run'
     status = main(['--ros-args', '-p', f'config:={tiny_config}', '-p', f'run_dir:={run}',
-                   '-p', 'seed:=3'])
+                   '-p', 'seed:=3', '-p', 'generations:=400'])
     assert status == EXIT_DONE
-    assert yaml.safe_load((run / 'config.yaml').read_text())['es']['seed'] == 3
+    saved = yaml.safe_load((run / 'config.yaml').read_text())['es']
+    assert (saved['seed'], saved['generations']) == (3, 400)
 
     assert operator.reply is not None, 'the stop service was never called'
     reply = operator.reply.result()
@@ -114,7 +115,7 @@ def test_trains_publishes_progress_and_stops_with_a_checkpoint(ray_session, oper
     assert last >= operator.stop_after_messages - 1
     state, _ = checkpoint.load_checkpoint(run / checkpoint.LATEST)
     assert state['es']['generation'] == last + 1, 'stopped after that generation, checkpointed'
-    assert state['es']['generation'] < 500
+    assert state['es']['generation'] < 400
 
     # the stopped-after generation's message was published before the node exited
     assert operator.wait_for(lambda: values(operator.progress[-1])['generation'] == str(last))
