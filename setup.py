@@ -42,6 +42,7 @@ setup(
         'gymnasium',
         'ray',
         'matplotlib',
+        'pillow',
         'tqdm',
         'tensorboard',
         'mcap',

@@ -47,6 +47,7 @@ INIT_STREAM = 0
 NOISE_STREAM = 1
 EPISODE_STREAM = 2
 EVAL_STREAM = 3
+UNEVOLVED_STREAM = 4   # genomes drawn as the ES starts, for hebb eval --unevolved
 
 
 def derive_seed(*parts: int) -> int:

@@ -19,24 +19,30 @@ Every episode starts from new random weights; episode e uses the seed
 ``derive_seed(seed, EVAL_STREAM, e)`` for the env and the weights, so the
 numbers are reproducible and independent of training's streams. All episodes
 run side by side, one env each.
+
+``--unevolved K`` asks what evolution added: K genomes drawn as the ES draws
+its starting point (normal(0, ``es.init_std``) of the file's run, in the
+file's shapes) each live the same episodes in place of the file's.
 """
 
 import argparse
 from typing import Any, Optional, Sequence
 
 from hebb_controller.config import EnvConfig, NetworkConfig
-from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
+from hebb_controller.evolution.es import derive_seed, EVAL_STREAM, UNEVOLVED_STREAM
 from hebb_controller.evolution.rollout import (EpisodeResult, genome_of, GenomeSpec,
                                                input_normalization, make_batch, Policy,
                                                run_episodes, StepHook)
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.plasticity.coefficient_file import CoefficientFile
 from hebb_controller.sim import CAR_RACING_ID
+import numpy as np
 import torch
 
 
-def policy_for(loaded: CoefficientFile, population: int) -> Policy:
-    """Build a batch of ``population`` copies of the file's network (CPU)."""
+def policy_for(loaded: CoefficientFile, population: int,
+               genome: Optional[torch.Tensor] = None) -> Policy:
+    """Build a batch of ``population`` copies of the file's network (CPU), or of ``genome``."""
     spec = loaded.metadata.network
     network = NetworkConfig(layer_sizes=spec.layer_sizes, rule=spec.rule or 'ABCD_lr',
                             output_activation=spec.output_activation,
@@ -45,7 +51,8 @@ def policy_for(loaded: CoefficientFile, population: int) -> Policy:
     car = loaded.metadata.env_id == CAR_RACING_ID
     policy = Policy(GenomeSpec(spec.kind, network, loaded.metadata.conv, car), population,
                     input_normalization(loaded.metadata.layout))
-    genome = genome_of(loaded.network_layers(), loaded.conv_layers(), spec.kind == 'static')
+    if genome is None:
+        genome = genome_of(loaded.network_layers(), loaded.conv_layers(), spec.kind == 'static')
     policy.set_genomes(genome.expand(population, -1))
     return policy
 
@@ -62,17 +69,33 @@ def training_env(loaded: CoefficientFile, env_id: Optional[str] = None,
 def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed: int = 0,
                   env_id: Optional[str] = None, max_steps: Optional[int] = None,
                   on_step: Optional[StepHook] = None,
-                  env_overrides: Optional[dict[str, Any]] = None) -> EpisodeResult:
+                  env_overrides: Optional[dict[str, Any]] = None,
+                  genome: Optional[torch.Tensor] = None) -> EpisodeResult:
     """
     Run ``episodes`` lifetimes of the file's rules on ``morphology``, in its training env.
 
-    ``env_overrides``: extra keywords for the env (an experiment's control).
+    ``env_overrides``: extra keywords for the env (an experiment's control);
+    ``genome``: run these genes in the file's network instead of its own.
     """
     torch.set_num_threads(1)
     env_config = training_env(loaded, env_id, max_steps)
     seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
     with make_batch(env_config, morphology, episodes, **(env_overrides or {})) as batch:
-        return run_episodes(policy_for(loaded, episodes), batch, seeds, on_step)
+        return run_episodes(policy_for(loaded, episodes, genome), batch, seeds, on_step)
+
+
+def unevolved_genomes(loaded: CoefficientFile, count: int, seed: int) -> torch.Tensor:
+    """
+    Draw ``count`` genomes ``[count, G]`` as the file's ES drew its start.
+
+    normal(0, ``es.init_std``) of the run recorded in the file (1, the
+    paper's, when the file does not say), from a stream of its own.
+    """
+    es = loaded.metadata.provenance.get('config', {}).get('es', {})
+    size = genome_of(loaded.network_layers(), loaded.conv_layers(),
+                     loaded.metadata.network.kind == 'static').numel()
+    generator = torch.Generator().manual_seed(derive_seed(seed, UNEVOLVED_STREAM))
+    return torch.randn(count, size, generator=generator) * float(es.get('init_std', 1.0))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,17 +107,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--episodes', type=int, default=10)
     parser.add_argument('--max-steps', type=int, help='control steps per episode')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--unevolved', type=int, metavar='K',
+                        help="run K genomes drawn as the ES starts, in the file's place")
     return parser
+
+
+def _summary(result: EpisodeResult, episodes: int) -> list[str]:
+    d = result.distances
+    return [f'fitness  {result.returns.mean():.1f} +- {result.returns.std():.1f}',
+            f'distance {d.mean():.2f} +- {d.std():.2f} m ({d.min():.2f} to {d.max():.2f})',
+            f'fell     {int(result.fell.sum())} of {episodes}']
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     loaded = coefficient_file.load(args.coefficients)
-    result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
-                           args.max_steps)
-    print(f'{args.coefficients}: {loaded.metadata.network.kind}, {args.morphology}, '
-          f'{args.episodes} episodes')
-    print(f'fitness  {result.returns.mean():.1f} +- {result.returns.std():.1f}')
-    print(f'distance {result.distances.mean():.2f} +- {result.distances.std():.2f} m')
-    print(f'fell     {int(result.fell.sum())} of {args.episodes}')
+    heading = (f'{args.coefficients}: {loaded.metadata.network.kind}, {args.morphology}, '
+               f'{args.episodes} episodes')
+    if not args.unevolved:
+        result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
+                               args.max_steps)
+        print('\n'.join([heading, *_summary(result, args.episodes)]))
+        return 0
+    means, falls = [], []
+    for k, genome in enumerate(unevolved_genomes(loaded, args.unevolved, args.seed)):
+        result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
+                               args.max_steps, genome=genome)
+        means.append(result.distances.mean())
+        falls.append(int(result.fell.sum()))
+        print(f'unevolved {k}: ' + '; '.join(_summary(result, args.episodes)))
+    means = np.array(means)
+    print(f'{heading}, {args.unevolved} unevolved genomes in its place: mean distance per '
+          f'genome {np.median(means):.2f} m median, {means.min():.2f} to {means.max():.2f}; '
+          f'fell {sum(falls)} of {args.unevolved * args.episodes}')
     return 0

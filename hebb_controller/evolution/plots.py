@@ -27,6 +27,8 @@ and weights that grow without bound (no normalisation) converge in direction.
 (``paths.png``).
 ``frames COEFFS``: a strip of side views of one lifetime (``frames.png``), for
 envs that render one (the ant's and the 12-joint robot's ``side_view``).
+``clip COEFFS``: the same side views as an animated GIF (``clip.gif``, Pillow),
+for a README or a talk.
 ``generalisation RUN_DIR [RUN_DIR ...]``: the mean fitness of each run's
 snapshots (its centre every ``es.snapshot_every`` generations) and of its
 last centre on each morphology, seen in training or not: does the run learn
@@ -47,6 +49,7 @@ from hebb_controller.evolution.train import CENTRE_FILE, SNAPSHOT_DIR
 from hebb_controller.plasticity import coefficient_file
 import matplotlib
 import numpy as np
+from PIL import Image, ImageDraw
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402,I100 (after choosing the backend)
@@ -147,8 +150,8 @@ class _LastShot(Exception):
     """Ends a lifetime once its last frame is taken."""
 
 
-def side_views(coefficients: Path, morphology: str, seed: int, every: int,
-               count: int) -> list[tuple[int, float, np.ndarray]]:
+def side_views(coefficients: Path, morphology: str, seed: int, every: int, count: int,
+               size: tuple[int, int] = (320, 240)) -> list[tuple[int, float, np.ndarray]]:
     """Render (step, distance, image) every ``every`` control steps of one lifetime."""
     loaded = coefficient_file.load(coefficients)
     shots = []
@@ -159,7 +162,8 @@ def side_views(coefficients: Path, morphology: str, seed: int, every: int,
 
         def on_step(t, policy, infos):
             if t % every == 0:
-                shots.append((t + 1, infos[0].get('distance_walked', 0.0), env.side_view()))
+                shots.append((t + 1, infos[0].get('distance_walked', 0.0),
+                              env.side_view(*size)))
                 if len(shots) == count:
                     raise _LastShot
 
@@ -180,6 +184,21 @@ def plot_frames(shots: list[tuple[int, float, np.ndarray]], control_step: float,
         ax.set_title(f't={step * control_step:.1f} s, x={distance:+.2f} m', fontsize=8)
         ax.axis('off')
     return _save(fig, Path(out) / 'frames.png', dpi=100)
+
+
+def write_clip(shots: list[tuple[int, float, np.ndarray]], control_step: float, fps: float,
+               out: Path) -> Path:
+    """Write side views as a looping GIF, each frame captioned with its time and distance."""
+    frames = []
+    for step, distance, image in shots:
+        frame = Image.fromarray(image)
+        ImageDraw.Draw(frame).text((4, 4), f't={step * control_step:.1f} s  x={distance:+.2f} m',
+                                   fill=(0, 0, 0))
+        frames.append(frame.convert('P', palette=Image.Palette.ADAPTIVE))
+    path = Path(out) / 'clip.gif'
+    frames[0].save(path, save_all=True, append_images=frames[1:], loop=0,
+                   duration=round(1000 / fps), optimize=True)
+    return path
 
 
 def plot_ablation(control: np.ndarray, ablated: np.ndarray, at: int, fraction: float,
@@ -329,7 +348,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument('--episodes', type=int, default=10)
     g.add_argument('--max-steps', type=int, help='control steps per episode')
     g.add_argument('--seed', type=int, default=0)
-    for p in (f, w, t, s, g):
+    c = sub.add_parser('clip', help='an animated GIF of side views of one lifetime')
+    c.add_argument('coefficients', metavar='COEFFS')
+    c.add_argument('--morphology', default='whole')
+    c.add_argument('--every', type=int, default=5, help='control steps between frames')
+    c.add_argument('--count', type=int, default=80, help='frames in the clip')
+    c.add_argument('--fps', type=float, default=10.0, help='frames per second of the GIF')
+    c.add_argument('--size', type=int, nargs=2, default=[240, 180], metavar=('W', 'H'))
+    c.add_argument('--seed', type=int, default=0)
+    for p in (f, w, t, s, g, c):
         p.add_argument('--out', help='folder for the PNGs (default: beside the input)')
     return parser
 
@@ -372,6 +399,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                            args.count)
         step = coefficient_file.load(args.coefficients).metadata.control_step or 1.0
         print(plot_frames(shots, step, out))
+        return 0
+    if args.plot == 'clip':
+        shots = side_views(Path(args.coefficients), args.morphology, args.seed, args.every,
+                           args.count, tuple(args.size))
+        step = coefficient_file.load(args.coefficients).metadata.control_step or 1.0
+        print(write_clip(shots, step, args.fps, out))
         return 0
     trajectory = weight_trajectory(Path(args.coefficients), args.morphology, args.seed,
                                    args.max_steps)

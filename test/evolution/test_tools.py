@@ -24,6 +24,7 @@ from hebb_controller.evolution.train import CENTRE_FILE, snapshot_path
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.sim.ant import SETTLE_STEPS
 import numpy as np
+from PIL import Image
 import pytest
 import torch
 
@@ -49,6 +50,25 @@ def test_eval_is_reproducible_and_matches_a_single_episode(coefficients, capsys)
     out = capsys.readouterr().out
     assert 'fitness' in out and 'fell     0 of 2' in out   # 50 steps: the fall rule starts at 200
     assert not three.terminated.any() and not three.fell.any()
+    d = three.distances
+    assert evaluate.main([str(coefficients), '--episodes', '3', '--max-steps', '50',
+                          '--seed', '1']) == 0
+    assert f'({d.min():.2f} to {d.max():.2f})' in capsys.readouterr().out
+
+
+def test_unevolved_genomes_replace_the_files_on_the_same_lifetimes(coefficients, capsys):
+    loaded = coefficient_file.load(coefficients)
+    drawn = evaluate.unevolved_genomes(loaded, 2, seed=0)
+    assert drawn.shape == (2, GenomeSpec.from_config(load_config('smoke')).size)
+    assert drawn.std().item() == pytest.approx(1.0, abs=0.05)   # smoke's es.init_std
+    assert drawn.equal(evaluate.unevolved_genomes(loaded, 2, seed=0))
+    assert not drawn[0].equal(drawn[1])
+    assert evaluate.main([str(coefficients), '--episodes', '2', '--max-steps', '50',
+                          '--unevolved', '2']) == 0
+    out = capsys.readouterr().out
+    first = evaluate.evaluate_file(loaded, 'whole', 2, max_steps=50, genome=drawn[0])
+    assert f'unevolved 0: fitness  {first.returns.mean():.1f}' in out
+    assert 'fell 0 of 4' in out and '2 unevolved genomes in its place' in out
 
 
 def test_damage_table_marks_seen_and_unseen(coefficients, capsys):
@@ -125,6 +145,17 @@ def test_frames_show_the_robot_at_each_sampled_step(robot_coefficients, tmp_path
     assert shots[0][2].shape == (240, 320, 3) and shots[0][2].dtype == np.uint8
     assert not np.array_equal(shots[0][2], shots[-1][2])    # the robot moved between them
     assert plots.plot_frames(shots, 0.02, tmp_path).read_bytes()[:4] == b'\x89PNG'
+
+
+def test_clip_is_a_gif_of_the_side_views(robot_coefficients, tmp_path):
+    assert plots.main(['clip', str(robot_coefficients), '--every', '5', '--count', '3',
+                       '--size', '64', '48', '--out', str(tmp_path)]) == 0
+    with Image.open(tmp_path / 'clip.gif') as gif:
+        assert (gif.format, gif.size, gif.n_frames) == ('GIF', (64, 48), 3)
+        assert gif.info['duration'] == 100 and gif.info['loop'] == 0
+        first = np.asarray(gif.convert('RGB'))
+        gif.seek(2)
+        assert not np.array_equal(first, np.asarray(gif.convert('RGB')))  # the robot moved
 
 
 def test_frames_follow_the_ant_through_its_lifetime(coefficients):
