@@ -151,11 +151,17 @@ class _LastShot(Exception):
 
 
 def side_views(coefficients: Path, morphology: str, seed: int, every: int, count: int,
-               size: tuple[int, int] = (320, 240)) -> list[tuple[int, float, np.ndarray]]:
-    """Render (step, distance, image) every ``every`` control steps of one lifetime."""
+               size: tuple[int, int] = (320, 240),
+               max_steps: Optional[int] = None) -> list[tuple[int, float, np.ndarray]]:
+    """
+    Render (step, distance, image) every ``every`` control steps of one lifetime.
+
+    The lifetime is ``hebb eval``'s first episode (the same seed), of the
+    file's training length or ``max_steps``.
+    """
     loaded = coefficient_file.load(coefficients)
     shots = []
-    with make_batch(training_env(loaded), morphology, 1) as batch:
+    with make_batch(training_env(loaded, max_steps=max_steps), morphology, 1) as batch:
         env = batch.envs[0].unwrapped
         if not hasattr(env, 'side_view'):
             raise ValueError(f'{loaded.metadata.env_id} renders no side view')
@@ -341,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--every', type=int, default=50, help='control steps between frames')
     s.add_argument('--count', type=int, default=8, help='frames in the strip')
     s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--max-steps', type=int, help="episode length (default: the file's)")
     g = sub.add_parser('generalisation', help="a run's snapshots on seen and unseen bodies")
     g.add_argument('run_dirs', metavar='RUN_DIR', nargs='+')
     g.add_argument('--morphologies', nargs='+',
@@ -356,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--fps', type=float, default=10.0, help='frames per second of the GIF')
     c.add_argument('--size', type=int, nargs=2, default=[240, 180], metavar=('W', 'H'))
     c.add_argument('--seed', type=int, default=0)
+    c.add_argument('--max-steps', type=int, help="episode length (default: the file's)")
     for p in (f, w, t, s, g, c):
         p.add_argument('--out', help='folder for the PNGs (default: beside the input)')
     return parser
@@ -396,13 +404,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.plot == 'frames':
         shots = side_views(Path(args.coefficients), args.morphology, args.seed, args.every,
-                           args.count)
+                           args.count, max_steps=args.max_steps)
         step = coefficient_file.load(args.coefficients).metadata.control_step or 1.0
         print(plot_frames(shots, step, out))
         return 0
     if args.plot == 'clip':
         shots = side_views(Path(args.coefficients), args.morphology, args.seed, args.every,
-                           args.count, tuple(args.size))
+                           args.count, tuple(args.size), args.max_steps)
         step = coefficient_file.load(args.coefficients).metadata.control_step or 1.0
         print(write_clip(shots, step, args.fps, out))
         return 0

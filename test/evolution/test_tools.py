@@ -161,6 +161,9 @@ def test_clip_is_a_gif_of_the_side_views(robot_coefficients, tmp_path):
 def test_frames_follow_the_ant_through_its_lifetime(coefficients):
     shots = plots.side_views(coefficients, 'damaged_right_front', 0, every=8, count=3)
     assert [step for step, _, _ in shots] == [1, 9, 17]   # the lifetime ends at the last frame
+    short = plots.side_views(coefficients, 'damaged_right_front', 0, every=8, count=3,
+                             max_steps=SETTLE_STEPS + 10)
+    assert [step for step, _, _ in short] == [1, 9]       # ... or with the episode
     assert shots[0][2].shape == (240, 320, 3)
     assert not np.array_equal(shots[0][2], shots[-1][2])
 
