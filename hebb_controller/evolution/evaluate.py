@@ -112,11 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _summary(result: EpisodeResult, episodes: int) -> list[str]:
-    d = result.distances
+def summary(result: EpisodeResult) -> list[str]:
+    """Fitness, distance (with its range) and falls (with the steps they ended at), as printed."""
+    d, fell = result.distances, result.fell
+    falls = f'fell     {int(fell.sum())} of {len(fell)}'
+    if fell.any():
+        at = result.steps[fell]
+        falls += f', ended at steps {at.min()} to {at.max()} (median {np.median(at):g})'
     return [f'fitness  {result.returns.mean():.1f} +- {result.returns.std():.1f}',
             f'distance {d.mean():.2f} +- {d.std():.2f} m ({d.min():.2f} to {d.max():.2f})',
-            f'fell     {int(result.fell.sum())} of {episodes}']
+            falls]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -127,7 +132,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.unevolved:
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
                                args.max_steps)
-        print('\n'.join([heading, *_summary(result, args.episodes)]))
+        print('\n'.join([heading, *summary(result)]))
         return 0
     means, falls = [], []
     for k, genome in enumerate(unevolved_genomes(loaded, args.unevolved, args.seed)):
@@ -135,7 +140,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                args.max_steps, genome=genome)
         means.append(result.distances.mean())
         falls.append(int(result.fell.sum()))
-        print(f'unevolved {k}: ' + '; '.join(_summary(result, args.episodes)))
+        print(f'unevolved {k}: ' + '; '.join(summary(result)))
     means = np.array(means)
     print(f'{heading}, {args.unevolved} unevolved genomes in its place: mean distance per '
           f'genome {np.median(means):.2f} m median, {means.min():.2f} to {means.max():.2f}; '

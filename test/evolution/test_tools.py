@@ -19,7 +19,7 @@ import csv
 from hebb_controller.config import load_config
 from hebb_controller.evolution import evaluate, experiment, plots
 from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors, save_genome
-from hebb_controller.evolution.rollout import GenomeSpec
+from hebb_controller.evolution.rollout import EpisodeResult, GenomeSpec
 from hebb_controller.evolution.train import CENTRE_FILE, snapshot_path
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.sim.ant import SETTLE_STEPS
@@ -54,6 +54,15 @@ def test_eval_is_reproducible_and_matches_a_single_episode(coefficients, capsys)
     assert evaluate.main([str(coefficients), '--episodes', '3', '--max-steps', '50',
                           '--seed', '1']) == 0
     assert f'({d.min():.2f} to {d.max():.2f})' in capsys.readouterr().out
+
+
+def test_summary_says_when_the_falls_ended():
+    result = EpisodeResult(returns=np.array([5.0, -1.0, 2.0]), distances=np.array([1.0, 0.0, 2.0]),
+                           steps=np.array([400, 202, 210]), infos=[{}, {}, {}],
+                           terminated=np.array([False, True, True]))
+    assert evaluate.summary(result) == [
+        'fitness  2.0 +- 2.4', 'distance 1.00 +- 0.82 m (0.00 to 2.00)',
+        'fell     2 of 3, ended at steps 202 to 210 (median 206)']
 
 
 def test_unevolved_genomes_replace_the_files_on_the_same_lifetimes(coefficients, capsys):
