@@ -20,6 +20,8 @@ three plus more kinds of damage), fitness mean +- std over fresh episodes,
 and how many of them ended in a fall (the env's terminal state: for the
 ant, the torso below 0.26 m once the early-stop checks start at step 200).
 A morphology is *seen* when it is among the file's training morphologies.
+``--hebbian`` and ``--static`` take several files (runs from other seeds):
+each gets its column, named by kind and file name.
 
 ``target --hebbian H --static S``: the seeing robot's success rate, the
 share of episodes (one random target each) in which the robot comes within
@@ -47,6 +49,7 @@ shows what the gait does undisturbed.
 """
 
 import argparse
+from pathlib import Path
 from typing import Optional, Sequence
 
 from hebb_controller.evolution.evaluate import evaluate_file
@@ -60,9 +63,20 @@ DAMAGE_MORPHOLOGIES = ('whole', 'damaged_right_front', 'damaged_left_front',
 
 
 def given_files(args: argparse.Namespace, experiment: str) -> dict:
-    """Load the ``--hebbian`` and ``--static`` files given, by kind; at least one."""
-    files = {'hebbian': args.hebbian, 'static': args.static}
-    loaded = {k: coefficient_file.load(v) for k, v in files.items() if v}
+    """
+    Load the ``--hebbian`` and ``--static`` files given, by column name; at least one.
+
+    A kind given one file is named by the kind alone (``hebbian``), one given
+    several by kind and file (``hebbian ant_seed1.safetensors``).
+    """
+    loaded = {}
+    for kind in ('hebbian', 'static'):
+        paths = getattr(args, kind) or []
+        for path in paths:
+            name = kind if len(paths) == 1 else f'{kind} {Path(path).name}'
+            if name in loaded:
+                raise SystemExit(f'hebb experiment {experiment}: {path} is given twice')
+            loaded[name] = coefficient_file.load(path)
     if not loaded:
         raise SystemExit(f'hebb experiment {experiment}: give --hebbian and/or --static')
     return loaded
@@ -202,18 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='experiment', required=True)
     d = sub.add_parser('damage', help="the paper's table: fitness per morphology")
-    d.add_argument('--hebbian', metavar='FILE')
-    d.add_argument('--static', metavar='FILE')
+    d.add_argument('--hebbian', metavar='FILE', nargs='+')
+    d.add_argument('--static', metavar='FILE', nargs='+')
     d.add_argument('--morphologies', nargs='+', default=list(DAMAGE_MORPHOLOGIES))
     t = sub.add_parser('target', help="the seeing robot's success rate per morphology")
-    t.add_argument('--hebbian', metavar='FILE')
-    t.add_argument('--static', metavar='FILE')
+    t.add_argument('--hebbian', metavar='FILE', nargs='+')
+    t.add_argument('--static', metavar='FILE', nargs='+')
     t.add_argument('--morphologies', nargs='+', default=['whole', 'damaged_left_front'])
     t.add_argument('--hide-target', action='store_true',
                    help='the control: the same targets, never in view of the camera')
     o = sub.add_parser('onset', help='steps from random weights to cruising speed')
-    o.add_argument('--hebbian', metavar='FILE')
-    o.add_argument('--static', metavar='FILE')
+    o.add_argument('--hebbian', metavar='FILE', nargs='+')
+    o.add_argument('--static', metavar='FILE', nargs='+')
     o.add_argument('--morphology', default='whole')
     o.add_argument('--window', type=int, default=50, help='steps to measure speed over')
     o.add_argument('--fraction', type=float, default=0.9, help='of the cruising speed')

@@ -15,6 +15,7 @@
 """hebb eval, experiment and plot on a small coefficient file: they run and report sense."""
 
 import csv
+import shutil
 
 from hebb_controller.config import load_config
 from hebb_controller.evolution import evaluate, experiment, plots
@@ -85,6 +86,19 @@ def test_damage_table_marks_seen_and_unseen(coefficients, capsys):
                      '--max-steps', '45', '--morphologies', 'whole', 'damaged_left_front'])
     out = capsys.readouterr().out
     assert '| whole |' in out and '(seen), 0 fell' in out and '(unseen), 0 fell' in out
+
+
+def test_damage_table_gives_each_seed_its_column(coefficients, tmp_path, capsys):
+    other = tmp_path / 'seed1.safetensors'
+    shutil.copy(coefficients, other)
+    experiment.main(['damage', '--hebbian', str(coefficients), str(other), '--episodes', '1',
+                     '--max-steps', '45', '--morphologies', 'whole'])
+    header, _, row = capsys.readouterr().out.splitlines()
+    assert header == '| morphology | hebbian smoke.safetensors | hebbian seed1.safetensors |'
+    cells = row.split(' | ')[1:]
+    assert len(cells) == 2 and cells[0] == cells[1].rstrip(' |')   # the same file, the same lives
+    with pytest.raises(SystemExit, match='given twice'):
+        experiment.main(['damage', '--hebbian', str(coefficients), str(coefficients)])
 
 
 def test_recovery_measure():
