@@ -39,6 +39,8 @@ COMMANDS = {
              'the main job: the simulated robot under the Hebbian controller, via ROS 2'),
     'train': ('hebb_controller.evolution.train', "evolve coefficients with the paper's ES on Ray"),
     'eval': ('hebb_controller.evolution.evaluate', 'fitness of a coefficient file: mean and std'),
+    'info': ('hebb_controller.plasticity.describe',
+             'what a coefficient file holds: network, env, sensors, joints, provenance'),
     'experiment': ('hebb_controller.evolution.experiment',
                    "the paper's experiments: damage table, ablation"),
     'plot': ('hebb_controller.evolution.plots', 'fitness curve, weight trajectories, PCA'),

@@ -16,6 +16,7 @@
 
 import json
 
+from hebb_controller import cli
 from hebb_controller.plasticity import coefficient_file as cf
 from hebb_controller.plasticity import (CoefficientFileError, CoefficientMetadata,
                                         HebbianNetwork, IOLayout, NetworkSpec, StaticNetwork)
@@ -206,3 +207,17 @@ def test_bad_input_normalisation_is_refused(tmp_path, normalisation, message):
     write_raw(path, hebbian_tensors(), valid_json(layout=layout))
     with pytest.raises(CoefficientFileError, match=message):
         cf.load(path)
+
+
+def test_info_describes_a_file_and_refuses_a_corrupt_one(good_file, tmp_path, capsys):
+    assert cli.main(['info', str(good_file)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f'{good_file}: hebb_controller.coefficients version ')
+    assert 'hebbian 6-10-3, output tanh, rule ABCD_lr (5 coefficients a synapse)' in out
+    assert 'inputs 6    obs0, obs1, obs2, obs3, obs4, obs5' in out
+    assert 'outputs 3   joint0, joint1, joint2 (command = scale * output + offset)' in out
+    assert 'evolved on  whole, damaged_right_front; seed 3, fitness 12.5' in out
+    bad = tmp_path / 'cut.safetensors'
+    bad.write_bytes(good_file.read_bytes()[:200])
+    assert cli.main(['info', str(bad)]) == 1
+    assert 'truncated or corrupt' in capsys.readouterr().err
