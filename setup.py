@@ -48,7 +48,7 @@ setup(
         'mcap',
     ],
     extras_require={
-        'test': ['pytest', 'evotorch'],
+        'test': ['pytest', 'evotorch', 'gym'],
     },
     zip_safe=True,
     maintainer='hebb_controller maintainers',
