@@ -346,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--morphology', default='whole')
     s.add_argument('--every', type=int, default=50, help='control steps between frames')
     s.add_argument('--count', type=int, default=8, help='frames in the strip')
+    s.add_argument('--size', type=int, nargs=2, default=[320, 240], metavar=('W', 'H'))
     s.add_argument('--seed', type=int, default=0)
     s.add_argument('--max-steps', type=int, help="episode length (default: the file's)")
     g = sub.add_parser('generalisation', help="a run's snapshots on seen and unseen bodies")
@@ -402,17 +403,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         paths = target_paths(Path(args.coefficients), args.morphology, args.episodes, args.seed)
         print(plot_paths(paths, out))
         return 0
-    if args.plot == 'frames':
-        shots = side_views(Path(args.coefficients), args.morphology, args.seed, args.every,
-                           args.count, max_steps=args.max_steps)
-        step = coefficient_file.load(args.coefficients).metadata.control_step or 1.0
-        print(plot_frames(shots, step, out))
-        return 0
-    if args.plot == 'clip':
+    if args.plot in ('frames', 'clip'):
         shots = side_views(Path(args.coefficients), args.morphology, args.seed, args.every,
                            args.count, tuple(args.size), args.max_steps)
         step = coefficient_file.load(args.coefficients).metadata.control_step or 1.0
-        print(write_clip(shots, step, args.fps, out))
+        print(plot_frames(shots, step, out) if args.plot == 'frames'
+              else write_clip(shots, step, args.fps, out))
         return 0
     trajectory = weight_trajectory(Path(args.coefficients), args.morphology, args.seed,
                                    args.max_steps)
