@@ -46,7 +46,7 @@ from typing import Any, Callable, Optional
 from hebb_controller.atomic_write import write_atomically
 from hebb_controller.config import (ConfigError, HebbConfig, load_config, package_share,
                                     validate_config)
-from hebb_controller.evolution.checkpoint import load_latest, save_checkpoint
+from hebb_controller.evolution.checkpoint import LATEST, load_latest, PREVIOUS, save_checkpoint
 from hebb_controller.evolution.distributed import RayEvaluator
 from hebb_controller.evolution.es import EvolutionStrategy, perturbed
 from hebb_controller.evolution.layout import save_genome, warm_start
@@ -150,7 +150,8 @@ def resolve_run(config: Optional[str], run_dir: Optional[str], resume: bool = Fa
     ``seed`` replaces a new run's ``es.seed`` (seeds of one experiment share
     a config file); ``generations`` replaces ``es.generations``, so a resumed
     run can go on past the end it had (``train`` saves the change in the run).
-    Raises ConfigError saying what is missing or wrong.
+    A new run never starts in a directory that holds a checkpoint: it would
+    overwrite the run there. Raises ConfigError saying what is missing or wrong.
     """
     if resume and seed is not None:
         raise ConfigError('a resumed run keeps the seed it started with; --seed starts a new run')
@@ -168,6 +169,9 @@ def resolve_run(config: Optional[str], run_dir: Optional[str], resume: bool = Fa
                 Path(run_dir))
     if not config:
         raise ConfigError('a config name or path is required')
+    if run_dir and any((Path(run_dir) / name).exists() for name in (LATEST, PREVIOUS)):
+        raise ConfigError(f'{run_dir} holds a run already; continue it with --resume {run_dir} '
+                          '(resume: true for the trainer node) or start in another directory')
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
     loaded = _with_es(load_config(config), str(config), seed=seed, generations=generations)
     return loaded, Path(run_dir or f'runs/{Path(config).stem}-{stamp}')

@@ -251,3 +251,9 @@ def test_seed_overrides_the_config_of_a_new_run_only(tmp_path):
         resolve_run('ant', None, seed=-1)
     with pytest.raises(ConfigError, match='keeps the seed'):
         resolve_run(None, str(tmp_path), resume=True, seed=1)
+
+
+def test_a_new_run_refuses_a_directory_that_holds_one(straight_run):
+    with pytest.raises(ConfigError, match='holds a run already; continue it with --resume'):
+        resolve_run('smoke', str(straight_run))
+    assert resolve_run(None, str(straight_run), resume=True)[1] == straight_run

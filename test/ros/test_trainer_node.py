@@ -146,3 +146,9 @@ def test_bad_parameters_fail_start_up_with_one_error_line(args, message, capfd):
     errors = [line for line in err.splitlines() if '[ERROR]' in line]
     assert len(errors) == 1 and message in errors[0] and '[trainer]' in errors[0], err
     assert 'Traceback' not in err
+
+
+def test_a_new_run_in_a_run_directory_fails_start_up(tmp_path, capfd):
+    (tmp_path / checkpoint.LATEST).write_bytes(b'')   # what a new run there would overwrite
+    assert main(['--ros-args', '-p', f'run_dir:={tmp_path}']) == EXIT_BAD_PARAMETERS
+    assert 'holds a run already' in capfd.readouterr().err
