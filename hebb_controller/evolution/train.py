@@ -32,16 +32,21 @@ Run directory::
     centre.safetensors           coefficient file: the ES centre (the mean rules)
     snapshots/centre-NNNN.safetensors   the centre after generation NNNN, every
                                  ``es.snapshot_every`` generations
+    .lock                        held while a process trains the run (its pid)
 """
 
 import argparse
+import contextlib
 import csv
 import datetime
+import fcntl
 import math
+import os
 from pathlib import Path
+import socket
 import sys
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from hebb_controller.atomic_write import write_atomically
 from hebb_controller.config import (ConfigError, HebbConfig, load_config, package_share,
@@ -64,6 +69,7 @@ TENSORBOARD_DIR = 'tensorboard'
 BEST_FILE = 'best.safetensors'
 CENTRE_FILE = 'centre.safetensors'
 SNAPSHOT_DIR = 'snapshots'
+LOCK_FILE = '.lock'
 METRICS = ('generation', 'fitness_best', 'fitness_mean', 'fitness_std', 'fitness_worst',
            'penalised_mean', 'best_so_far', 'learning_rate', 'sigma', 'step_norm',
            'centre_rms', 'env_steps', 'seconds', 'env_steps_per_s')
@@ -192,10 +198,52 @@ def train(config: HebbConfig, run_dir: Path, resume: bool = False,
     ``resume=True`` later continues from the next generation as if never stopped.
     A resumed run goes on to ``config.es.generations``, which may differ from
     the run's saved config (an extended run): the run keeps the config it
-    follows, so a later resume goes on to the same end.
+    follows, so a later resume goes on to the same end. RunBusyError when
+    another process is training the same run directory.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    with run_lock(run_dir):
+        return _train(config, run_dir, resume, ray_address, workers, progress, on_generation,
+                      should_stop)
+
+
+class RunBusyError(RuntimeError):
+    """Another process holds the run directory."""
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """
+    Hold the run directory's lock file while training.
+
+    Two trainers on one run (a ``--resume`` typed while the run still goes on)
+    would interleave their checkpoints and metrics. The lock is an flock:
+    the system drops it when its process dies, SIGKILL included, so a killed
+    run resumes at once.
+    """
+    with open(Path(run_dir) / LOCK_FILE, 'a+') as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise RunBusyError(f'{run_dir} is being trained by another process '
+                               f'({lock.read().strip() or "unknown"}); wait for it or stop it '
+                               'first') from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f'pid {os.getpid()} on {socket.gethostname()}\n')
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _train(config: HebbConfig, run_dir: Path, resume: bool, ray_address: Optional[str],
+           workers: Optional[int], progress: bool,
+           on_generation: Optional[Callable[[dict], None]],
+           should_stop: Optional[Callable[[], bool]]) -> Path:
     spec = GenomeSpec.from_config(config)
     es = EvolutionStrategy.from_config(config.es, spec.size, spec.network_genes)
     best = {'fitness': -math.inf, 'generation': -1, 'genome': es.centre.clone()}
@@ -298,7 +346,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ConfigError as err:
         print(f'hebb train: {err}', file=sys.stderr)
         return 2
-    train(config, run_dir, resume=bool(args.resume), ray_address=args.ray_address,
-          workers=args.workers, progress=not args.no_progress)
+    try:
+        train(config, run_dir, resume=bool(args.resume), ray_address=args.ray_address,
+              workers=args.workers, progress=not args.no_progress)
+    except RunBusyError as err:
+        print(f'hebb train: {err}', file=sys.stderr)
+        return 2
     print(f'run directory: {run_dir}')
     return 0

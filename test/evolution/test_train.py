@@ -25,6 +25,7 @@ import time
 
 from hebb_controller.config import ConfigError, load_config, validate_config
 from hebb_controller.evolution import checkpoint
+from hebb_controller.evolution import train as train_module
 from hebb_controller.evolution.es import EvolutionStrategy
 from hebb_controller.evolution.rollout import genome_of, GenomeSpec
 from hebb_controller.evolution.train import (METRICS, resolve_run, SCALAR_TAGS,
@@ -251,6 +252,17 @@ def test_seed_overrides_the_config_of_a_new_run_only(tmp_path):
         resolve_run('ant', None, seed=-1)
     with pytest.raises(ConfigError, match='keeps the seed'):
         resolve_run(None, str(tmp_path), resume=True, seed=1)
+
+
+def test_a_run_being_trained_refuses_a_second_trainer(tmp_path, capsys):
+    run = tmp_path / 'run'
+    run.mkdir()
+    with train_module.run_lock(run):                 # as another process's trainer would
+        with pytest.raises(train_module.RunBusyError, match=f'pid {os.getpid()} on '):
+            train(smoke(), run, progress=False)
+        assert train_module.main(['smoke', '--run-dir', str(run), '--no-progress']) == 2
+        assert 'is being trained by another process' in capsys.readouterr().err
+    assert not (run / checkpoint.LATEST).exists()    # the refused trainer wrote nothing
 
 
 def test_a_new_run_refuses_a_directory_that_holds_one(straight_run):
