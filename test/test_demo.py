@@ -64,6 +64,15 @@ def test_demo_drives_the_robot_through_topics_and_records(capsys, tmp_path, robo
     assert np.ptp(positions, axis=0).max() > 0.05, 'the joints moved'
 
 
+def test_demo_never_records_over_an_existing_file(capsys, tmp_path, robot_coefficients):
+    kept = tmp_path / 'yesterday.mcap'
+    kept.write_bytes(b'a recording worth keeping')
+    assert cli.main(['demo', '--fast', '--coefficients', str(robot_coefficients),
+                     '--duration', '0.2', '--record', str(kept)]) == 1
+    assert 'yesterday.mcap exists: record to a new file' in capsys.readouterr().err
+    assert kept.read_bytes() == b'a recording worth keeping'
+
+
 def test_demo_refuses_a_missing_coefficient_file(capsys, tmp_path):
     assert cli.main(['demo', '--coefficients', str(tmp_path / 'none.safetensors')]) == 1
     assert 'cannot read' in capsys.readouterr().err

@@ -86,7 +86,11 @@ class Recorder:
                  topics: Sequence[tuple[str, type]]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._stream = self.path.open('wb')
+        try:
+            self._stream = self.path.open('xb')   # never over a recording already there
+        except FileExistsError:
+            raise ValueError(f'{self.path} exists: record to a new file, or remove it first'
+                             ) from None
         self._writer = Writer(self._stream, compression=CompressionType.ZSTD)
         self._writer.start(profile='ros2', library='hebb_controller')
         self.node = node
