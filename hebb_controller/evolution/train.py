@@ -40,6 +40,7 @@ import contextlib
 import csv
 import datetime
 import fcntl
+import io
 import math
 import os
 from pathlib import Path
@@ -104,10 +105,16 @@ def _read_metrics(path: Path, before: int) -> list[dict]:
 
 
 def _write_metrics(path: Path, rows: list[dict]) -> None:
-    with path.open('w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=METRICS)
-        writer.writeheader()
-        writer.writerows(rows)
+    """
+    Rewrite the metrics file whole (a resume drops the rows it redoes).
+
+    Atomically: a kill in the middle would otherwise cost the run its history.
+    """
+    text = io.StringIO(newline='')
+    writer = csv.DictWriter(text, fieldnames=METRICS)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(path, text.getvalue().encode())
 
 
 def _append_metrics(path: Path, row: dict) -> None:
