@@ -23,6 +23,9 @@ run side by side, one env each.
 ``--unevolved K`` asks what evolution added: K genomes drawn as the ES draws
 its starting point (normal(0, ``es.init_std``) of the file's run, in the
 file's shapes) each live the same episodes in place of the file's.
+``--still`` asks what the controller adds at all: the same episodes with
+every action zero (the 12-joint robot holds its nominal pose, the ant's
+motors go limp), the network left out.
 """
 
 import argparse
@@ -57,6 +60,24 @@ def policy_for(loaded: CoefficientFile, population: int,
     return policy
 
 
+class HoldStill:
+    """A policy's interface with every action zero: the body with its controller left out."""
+
+    def __init__(self, population: int, n_actions: int) -> None:
+        self.width = population
+        self._zeros = np.zeros((population, n_actions), dtype=np.float32)
+
+    def reset(self, seeds: Sequence[int]) -> None:
+        """Nothing to start: no weights."""
+
+    def act(self, obs: Any) -> np.ndarray:
+        """Zero actions, whatever the observation."""
+        return self._zeros
+
+    def narrow(self, rows: Sequence[int]) -> None:
+        """Nothing to narrow: zeros cost nothing."""
+
+
 def training_env(loaded: CoefficientFile, env_id: Optional[str] = None,
                  max_steps: Optional[int] = None) -> EnvConfig:
     """Return the env the file was evolved in (its camera, noise, ...), or ``env_id``."""
@@ -70,18 +91,21 @@ def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed:
                   env_id: Optional[str] = None, max_steps: Optional[int] = None,
                   on_step: Optional[StepHook] = None,
                   env_overrides: Optional[dict[str, Any]] = None,
-                  genome: Optional[torch.Tensor] = None) -> EpisodeResult:
+                  genome: Optional[torch.Tensor] = None, still: bool = False) -> EpisodeResult:
     """
     Run ``episodes`` lifetimes of the file's rules on ``morphology``, in its training env.
 
     ``env_overrides``: extra keywords for the env (an experiment's control);
-    ``genome``: run these genes in the file's network instead of its own.
+    ``genome``: run these genes in the file's network instead of its own;
+    ``still``: zero actions instead of the network (:class:`HoldStill`).
     """
     torch.set_num_threads(1)
     env_config = training_env(loaded, env_id, max_steps)
     seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
+    policy = (HoldStill(episodes, len(loaded.metadata.layout.action_names)) if still
+              else policy_for(loaded, episodes, genome))
     with make_batch(env_config, morphology, episodes, **(env_overrides or {})) as batch:
-        return run_episodes(policy_for(loaded, episodes, genome), batch, seeds, on_step)
+        return run_episodes(policy, batch, seeds, on_step)
 
 
 def unevolved_genomes(loaded: CoefficientFile, count: int, seed: int) -> torch.Tensor:
@@ -107,8 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--episodes', type=int, default=10)
     parser.add_argument('--max-steps', type=int, help='control steps per episode')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--unevolved', type=int, metavar='K',
-                        help="run K genomes drawn as the ES starts, in the file's place")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument('--unevolved', type=int, metavar='K',
+                      help="run K genomes drawn as the ES starts, in the file's place")
+    what.add_argument('--still', action='store_true',
+                      help='zero actions instead of the network: the body left to itself')
     return parser
 
 
@@ -131,7 +158,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                f'{args.episodes} episodes')
     if not args.unevolved:
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
-                               args.max_steps)
+                               args.max_steps, still=args.still)
+        if args.still:
+            heading += ', every action zero'
         print('\n'.join([heading, *summary(result)]))
         return 0
     means, falls = [], []

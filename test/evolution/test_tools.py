@@ -17,8 +17,10 @@
 import csv
 import shutil
 
+import gymnasium
 from hebb_controller.config import load_config
 from hebb_controller.evolution import evaluate, experiment, plots
+from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
 from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors, save_genome
 from hebb_controller.evolution.rollout import EpisodeResult, GenomeSpec
 from hebb_controller.evolution.train import CENTRE_FILE, snapshot_path
@@ -64,6 +66,23 @@ def test_summary_says_when_the_falls_ended():
     assert evaluate.summary(result) == [
         'fitness  2.0 +- 2.4', 'distance 1.00 +- 0.82 m (0.00 to 2.00)',
         'fell     2 of 3, ended at steps 202 to 210 (median 206)']
+
+
+def test_still_runs_the_same_lifetimes_with_every_action_zero(coefficients, capsys):
+    loaded = coefficient_file.load(coefficients)
+    still = evaluate.evaluate_file(loaded, 'whole', 2, seed=1, max_steps=60, still=True)
+    env = gymnasium.make(loaded.metadata.env_id, max_episode_steps=60)
+    try:
+        env.reset(seed=derive_seed(1, EVAL_STREAM, 1))            # episode 1's lifetime
+        total = sum(env.step(np.zeros(8, np.float32))[1] for _ in range(int(still.steps[1])))
+    finally:
+        env.close()
+    assert still.returns[1] == pytest.approx(total, abs=1e-9)
+    moved = evaluate.evaluate_file(loaded, 'whole', 2, seed=1, max_steps=60)
+    assert not np.allclose(moved.returns, still.returns)      # the network does act
+    assert evaluate.main([str(coefficients), '--still', '--episodes', '2',
+                          '--max-steps', '60']) == 0
+    assert 'whole, 2 episodes, every action zero' in capsys.readouterr().out
 
 
 def test_unevolved_genomes_replace_the_files_on_the_same_lifetimes(coefficients, capsys):
