@@ -92,8 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override the config's es.seed (a new run; saved in its config)")
     parser.add_argument('--generations', type=int,
                         help='override es.generations; with --resume, extends a finished run')
-    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='no progress bar: one plain line per generation, for a log file')
     return parser
+
+
+def log_line(row: dict, generations: int) -> str:
+    """Put a generation's metrics on one line: what a headless run's log needs to be followed."""
+    return (f"generation {row['generation'] + 1}/{generations}: best {row['fitness_best']:.1f}"
+            f" mean {row['fitness_mean']:.1f} best so far {row['best_so_far']:.1f}"
+            f" sigma {row['sigma']:.4f} {row['seconds']:.1f} s"
+            f" {row['env_steps_per_s']:.0f} env steps/s")
 
 
 def _read_metrics(path: Path, before: int) -> list[dict]:
@@ -353,9 +362,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ConfigError as err:
         print(f'hebb train: {err}', file=sys.stderr)
         return 2
+
+    def log(row: dict) -> None:
+        print(log_line(row, config.es.generations), flush=True)
+
     try:
         train(config, run_dir, resume=bool(args.resume), ray_address=args.ray_address,
-              workers=args.workers, progress=not args.no_progress)
+              workers=args.workers, progress=not args.no_progress,
+              on_generation=log if args.no_progress else None)
     except RunBusyError as err:
         print(f'hebb train: {err}', file=sys.stderr)
         return 2

@@ -214,6 +214,10 @@ def test_resume_after_sigkill_continues_exactly(ray_session, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert 'resuming' in result.stderr
+    # --no-progress logs a line per generation it runs: those after the checkpoint
+    logged = [line for line in result.stdout.splitlines() if line.startswith('generation ')]
+    assert 8 - done <= len(logged) <= 9 - done
+    assert logged[-1].startswith('generation 8/8: best ')
     assert metrics(run) == metrics(reference)
     assert centre(run)[1].equal(centre(reference)[1])
     assert centre(run)[0] == centre(reference)[0]
