@@ -41,6 +41,8 @@ COMMANDS = {
     'eval': ('hebb_controller.evolution.evaluate', 'fitness of a coefficient file: mean and std'),
     'info': ('hebb_controller.plasticity.describe',
              'what a coefficient file holds: network, env, sensors, joints, provenance'),
+    'ros2-control': ('hebb_controller.control.ros2_control',
+                     'the ros2_control controllers file for a robot under the controller node'),
     'experiment': ('hebb_controller.evolution.experiment',
                    "the paper's experiments: damage table, ablation"),
     'plot': ('hebb_controller.evolution.plots', 'fitness curve, weight trajectories, PCA'),
