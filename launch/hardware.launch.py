@@ -16,7 +16,8 @@
 The Hebbian controller on a robot driven by ros2_control.
 
 ``ros2 launch hebb_controller hardware.launch.py [coefficients:=FILE]
-[command_topic:=/forward_position_controller/commands]``. Only the controller
+[command_topic:=/forward_position_controller/commands]``; ``hebb ros2-control
+FILE`` writes the controller_manager's matching controllers file. Only the controller
 node starts: it reads ``/joint_states`` (joint_state_broadcaster), the IMU and
 foot contacts, and sends position commands to a forward_command_controller
 (reliable, as ros2_control's subscription requires). Parameters come from
@@ -48,12 +49,16 @@ def generate_launch_description():
         DeclareLaunchArgument('joint_states_topic', default_value='/joint_states',
                               description="the joint_state_broadcaster's topic"),
         DeclareLaunchArgument('imu_topic', default_value='/imu/data',
-                              description='the IMU broadcaster topic'),
+                              description='the IMU topic (ros2_control: '
+                                          '/imu_sensor_broadcaster/imu)'),
+        DeclareLaunchArgument('contacts_topic', default_value='/foot_contacts',
+                              description="the foot contacts' topic (Float64MultiArray)"),
         Node(package='hebb_controller', executable='controller', name='controller',
              output='screen',
              parameters=[params, {'coefficients': LaunchConfiguration('coefficients'),
                                   'device': LaunchConfiguration('device')}],
              remappings=[('joint_commands', LaunchConfiguration('command_topic')),
                          ('joint_states', LaunchConfiguration('joint_states_topic')),
-                         ('imu/data', LaunchConfiguration('imu_topic'))]),
+                         ('imu/data', LaunchConfiguration('imu_topic')),
+                         ('foot_contacts', LaunchConfiguration('contacts_topic'))]),
     ])

@@ -18,7 +18,8 @@ The launch files, checked without the ROS 2 ``launch`` packages (not installable
 Each file is parsed: every executable it starts is a console script of this
 package, every parameter file it names exists in ``config/`` and validates,
 every parameter it sets is one the node declares (the node's model in
-``hebb_controller.config``), and every launch argument it reads is declared.
+``hebb_controller.config``), every topic it remaps is one the node's module
+names, and every launch argument it reads is declared.
 Where ``launch_ros`` is importable (a real ROS 2 install), the description is
 built for real.
 """
@@ -49,6 +50,13 @@ def keyword(call, name):
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
+def node_strings(executable):
+    """Every string literal in the node's module: the topic and service names it uses."""
+    source = ROOT / 'hebb_controller' / 'ros' / f'{executable}_node.py'
+    return {c.value for c in ast.walk(ast.parse(source.read_text()))
+            if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+
+
 def test_the_three_launch_files_exist():
     names = [p.name for p in LAUNCH_FILES]
     assert names == ['hardware.launch.py', 'sim.launch.py', 'train.launch.py']
@@ -77,6 +85,11 @@ def test_launch_file_names_real_executables_files_and_parameters(path):
                 for key in item.keys:
                     assert key.value in declared, \
                         f'{path.name}: {executable} declares no parameter {key.value!r}'
+        remappings = keyword(node, 'remappings')
+        names = node_strings(executable)
+        for pair in remappings.elts if remappings is not None else ():
+            source = pair.elts[0].value
+            assert source in names, f'{path.name}: {executable} uses no topic {source!r}'
     declared_args = {c.args[0].value for c in calls(tree, 'DeclareLaunchArgument')}
     used_args = {c.args[0].value for c in calls(tree, 'LaunchConfiguration')}
     assert used_args <= declared_args, f'undeclared arguments: {used_args - declared_args}'
