@@ -36,6 +36,7 @@ Run directory::
 """
 
 import argparse
+import collections
 import contextlib
 import csv
 import datetime
@@ -97,12 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def log_line(row: dict, generations: int) -> str:
+def log_line(row: dict, generations: int, seconds_left: Optional[float] = None) -> str:
     """Put a generation's metrics on one line: what a headless run's log needs to be followed."""
-    return (f"generation {row['generation'] + 1}/{generations}: best {row['fitness_best']:.1f}"
+    line = (f"generation {row['generation'] + 1}/{generations}: best {row['fitness_best']:.1f}"
             f" mean {row['fitness_mean']:.1f} best so far {row['best_so_far']:.1f}"
             f" sigma {row['sigma']:.4f} {row['seconds']:.1f} s"
             f" {row['env_steps_per_s']:.0f} env steps/s")
+    if seconds_left is not None:
+        minutes = round(seconds_left / 60)
+        line += f', about {minutes // 60}h{minutes % 60:02d} left'
+    return line
 
 
 def _read_metrics(path: Path, before: int) -> list[dict]:
@@ -363,8 +368,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f'hebb train: {err}', file=sys.stderr)
         return 2
 
+    recent: collections.deque = collections.deque(maxlen=10)
+
     def log(row: dict) -> None:
-        print(log_line(row, config.es.generations), flush=True)
+        recent.append(row['seconds'])
+        left = config.es.generations - row['generation'] - 1
+        print(log_line(row, config.es.generations, left * sum(recent) / len(recent)),
+              flush=True)
 
     try:
         train(config, run_dir, resume=bool(args.resume), ray_address=args.ray_address,

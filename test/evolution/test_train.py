@@ -218,6 +218,7 @@ def test_resume_after_sigkill_continues_exactly(ray_session, tmp_path):
     logged = [line for line in result.stdout.splitlines() if line.startswith('generation ')]
     assert 8 - done <= len(logged) <= 9 - done
     assert logged[-1].startswith('generation 8/8: best ')
+    assert logged[-1].endswith('about 0h00 left')
     assert metrics(run) == metrics(reference)
     assert centre(run)[1].equal(centre(reference)[1])
     assert centre(run)[0] == centre(reference)[0]
