@@ -21,7 +21,9 @@ and how many of them ended in a fall (the env's terminal state: for the
 ant, the torso below 0.26 m once the early-stop checks start at step 200).
 A morphology is *seen* when it is among the file's training morphologies.
 ``--hebbian`` and ``--static`` take several files (runs from other seeds):
-each gets its column, named by kind and file name.
+each gets its column, named by kind and file name. ``--csv FILE`` keeps every
+lifetime; episode e is the same lifetime (seed, start pose) in every
+column, so columns compare pairwise.
 
 ``target --hebbian H --static S``: the seeing robot's success rate, the
 share of episodes (one random target each) in which the robot comes within
@@ -49,9 +51,12 @@ shows what the gait does undisturbed.
 """
 
 import argparse
+import csv
+import io
 from pathlib import Path
 from typing import Optional, Sequence
 
+from hebb_controller.atomic_write import write_atomically
 from hebb_controller.evolution.evaluate import evaluate_file
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.sim import TARGET_ID
@@ -82,20 +87,35 @@ def given_files(args: argparse.Namespace, experiment: str) -> dict:
     return loaded
 
 
+DAMAGE_CSV_FIELDS = ('column', 'morphology', 'seen', 'episode', 'fitness', 'distance', 'steps',
+                     'fell')
+
+
 def damage(args: argparse.Namespace) -> int:
     loaded = given_files(args, 'damage')
     print(f'| morphology | {" | ".join(loaded)} |')
     print('|---|' + '---|' * len(loaded))
+    lifetimes = []
     for morphology in args.morphologies:
         cells = []
         for kind, cf in loaded.items():
             r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps)
             seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
+            lifetimes += [(kind, morphology, seen, e, f'{r.returns[e]:.4f}',
+                           f'{r.distances[e]:.4f}', int(r.steps[e]), int(r.fell[e]))
+                          for e in range(args.episodes)]
             mean, std = r.returns.mean(), r.returns.std()
             digits = 0 if abs(mean) >= 100 else 2   # the ant's fitness units, the robot's metres
             cells.append(f'{mean:.{digits}f} +- {std:.{digits}f} ({seen}), '
                          f'{int(r.fell.sum())} fell')
         print(f'| {morphology} | {" | ".join(cells)} |')
+    if args.csv:
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator='\n')
+        writer.writerow(DAMAGE_CSV_FIELDS)
+        writer.writerows(lifetimes)
+        write_atomically(Path(args.csv), text.getvalue().encode())
+        print(f'{len(lifetimes)} lifetimes in {args.csv}')
     return 0
 
 
@@ -219,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument('--hebbian', metavar='FILE', nargs='+')
     d.add_argument('--static', metavar='FILE', nargs='+')
     d.add_argument('--morphologies', nargs='+', default=list(DAMAGE_MORPHOLOGIES))
+    d.add_argument('--csv', metavar='FILE',
+                   help='also write every lifetime (column, morphology, episode, fitness, '
+                        'distance, steps, fell): every column lives the same episodes')
     t = sub.add_parser('target', help="the seeing robot's success rate per morphology")
     t.add_argument('--hebbian', metavar='FILE', nargs='+')
     t.add_argument('--static', metavar='FILE', nargs='+')

@@ -110,12 +110,24 @@ def test_damage_table_marks_seen_and_unseen(coefficients, capsys):
 def test_damage_table_gives_each_seed_its_column(coefficients, tmp_path, capsys):
     other = tmp_path / 'seed1.safetensors'
     shutil.copy(coefficients, other)
-    experiment.main(['damage', '--hebbian', str(coefficients), str(other), '--episodes', '1',
-                     '--max-steps', '45', '--morphologies', 'whole'])
-    header, _, row = capsys.readouterr().out.splitlines()
+    lifetimes = tmp_path / 'lifetimes.csv'
+    experiment.main(['damage', '--hebbian', str(coefficients), str(other), '--episodes', '2',
+                     '--max-steps', '45', '--morphologies', 'whole', '--csv', str(lifetimes)])
+    header, _, row, saved = capsys.readouterr().out.splitlines()
     assert header == '| morphology | hebbian smoke.safetensors | hebbian seed1.safetensors |'
     cells = row.split(' | ')[1:]
     assert len(cells) == 2 and cells[0] == cells[1].rstrip(' |')   # the same file, the same lives
+    assert saved == f'4 lifetimes in {lifetimes}'
+    with lifetimes.open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r['column'], r['episode']) for r in rows] == [
+        ('hebbian smoke.safetensors', '0'), ('hebbian smoke.safetensors', '1'),
+        ('hebbian seed1.safetensors', '0'), ('hebbian seed1.safetensors', '1')]
+    assert [r['fitness'] for r in rows[:2]] == [r['fitness'] for r in rows[2:]]
+    mean, std = np.mean([float(r['fitness']) for r in rows[:2]]), np.std(
+        [float(r['fitness']) for r in rows[:2]])
+    assert cells[0].startswith(f'{mean:.2f} +- {std:.2f} (seen)')   # the table's own lifetimes
+    assert {r['morphology'] for r in rows} == {'whole'} and rows[0]['fell'] == '0'
     with pytest.raises(SystemExit, match='given twice'):
         experiment.main(['damage', '--hebbian', str(coefficients), str(coefficients)])
 
