@@ -97,7 +97,7 @@ def controllers_file(path: str, loaded: CoefficientFile, **kwargs) -> str:
     return '\n'.join(lines) + '\n' + yaml.safe_dump(params, sort_keys=False)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb ros2-control', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('coefficients', metavar='COEFFS', help='coefficient file')
@@ -110,7 +110,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="the IMU's sensor name in the robot's ros2_control description")
     parser.add_argument('--imu-frame', default='imu_link', help="the IMU's frame id")
     parser.add_argument('--out', type=Path, help='write here instead of standard output')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         settings = load_node_params('controller', args.params)
         loaded = coefficient_file.load(args.coefficients)

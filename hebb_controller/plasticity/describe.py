@@ -93,11 +93,15 @@ def describe(path: Union[str, Path]) -> list[str]:
     return lines
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb info', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('coefficients', metavar='COEFFS', help='coefficient file')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         print('\n'.join(describe(args.coefficients)))
     except CoefficientFileError as err:

@@ -167,8 +167,7 @@ def format_table(results: list[dict[str, Any]]) -> str:
     return '\n'.join(lines)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    """Run the benchmark, print the table, optionally write JSON."""
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb bench sim', description=__doc__.split('\n')[1])
     parser.add_argument('--steps', type=int, default=5000,
                         help='timed control steps per env, and as many baseline steps')
@@ -177,6 +176,12 @@ def main(argv: Optional[list[str]] = None) -> int:
                         metavar='ENV_ID',
                         help='env ids (default: all registered but the seeing robot)')
     parser.add_argument('--json', metavar='FILE', help='also write the results as JSON')
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Run the benchmark, print the table, optionally write JSON."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.steps < 1 or args.frames < 1:
         parser.error('--steps and --frames must be positive')
