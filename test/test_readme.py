@@ -79,3 +79,12 @@ def test_a_wrong_option_is_caught():
     parser, args = parser_and_args('hebb eval FILE --laps 3')
     with pytest.raises(SystemExit):
         parser.parse_args(args)
+
+
+def test_every_figure_and_file_the_readme_names_is_in_the_tree():
+    text = (ROOT / 'README.md').read_text()
+    images = re.findall(r'!\[[^]]*\]\(([^)]+)\)', text)
+    files = re.findall(r'`((?:docs|config|coefficients|launch|test)/[^` ]+)`', text)
+    assert images
+    missing = [p for p in images + files if not (ROOT / p).exists()]
+    assert not missing, f'the README names files that are not there: {missing}'
