@@ -65,6 +65,8 @@ import numpy as np
 DAMAGE_MORPHOLOGIES = ('whole', 'damaged_right_front', 'damaged_left_front',
                        'lost_lower_leg_left_front', 'weak_motor_left_front_hip',
                        'locked_joint_left_front_ankle')
+DAMAGE_CSV_FIELDS = ('column', 'morphology', 'seen', 'episode', 'fitness', 'distance', 'steps',
+                     'fell')
 
 
 def given_files(args: argparse.Namespace, experiment: str) -> dict:
@@ -85,10 +87,6 @@ def given_files(args: argparse.Namespace, experiment: str) -> dict:
     if not loaded:
         raise SystemExit(f'hebb experiment {experiment}: give --hebbian and/or --static')
     return loaded
-
-
-DAMAGE_CSV_FIELDS = ('column', 'morphology', 'seen', 'episode', 'fitness', 'distance', 'steps',
-                     'fell')
 
 
 def damage(args: argparse.Namespace) -> int:
