@@ -92,12 +92,25 @@ class EnvConfig(StrictModel):
     camera_width: int = Field(32, ge=1, description='head camera image width, pixels')
     camera_height: int = Field(32, ge=1, description='head camera image height, pixels')
     camera_every: int = Field(1, ge=1, description='render every k control steps')
+    max_joint_velocity: Optional[float] = Field(
+        None, gt=0, description='joint position targets move at most this fast, rad/s, as the '
+                                "controller node's max_joint_velocity lets commands move on a "
+                                'robot (position-controlled envs only); None: no limit')
+
+    @model_validator(mode='after')
+    def _rate_limit_needs_position_targets(self) -> 'EnvConfig':
+        from hebb_controller.sim import ROBOT_ID, TARGET_ID
+        if self.max_joint_velocity is not None and self.env_id not in (ROBOT_ID, TARGET_ID):
+            raise ValueError(f'max_joint_velocity limits position targets; {self.env_id} takes '
+                             'none (only the 12-joint robot envs do)')
+        return self
 
     def env_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``gymnasium.make(self.env_id, **kwargs)``."""
         kwargs = self.model_dump(exclude={'env_id'})
-        if kwargs['control_step'] is None:
-            del kwargs['control_step']
+        for optional in ('control_step', 'max_joint_velocity'):
+            if kwargs[optional] is None:
+                del kwargs[optional]
         return kwargs
 
 

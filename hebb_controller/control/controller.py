@@ -44,6 +44,7 @@ a layer's weight norm past ``max_weight_norm`` reset the weights to random
 
 from dataclasses import dataclass, field
 import enum
+import math
 from typing import Optional, Union
 
 from hebb_controller.config import ControllerParams
@@ -77,6 +78,25 @@ class Counters:
     skipped_nonfinite: int = 0
     weight_resets: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+
+
+def rate_limit_mismatch(coefficients: CoefficientFile, max_joint_velocity: float
+                        ) -> Optional[str]:
+    """
+    Say how this controller's command rate limit differs from the one the file evolved under.
+
+    The node limits how fast commands move; a gait evolved without that limit
+    (or with another) meets different commands on the robot than in training,
+    and a fast one walks differently (README, Results). None when they agree.
+    """
+    trained = coefficients.metadata.env_settings.get('max_joint_velocity')
+    if trained is not None and math.isclose(trained, max_joint_velocity):
+        return None
+    evolved = ('without a command rate limit' if trained is None
+               else f'with commands limited to {trained:g} rad/s')
+    return (f'the coefficients were evolved {evolved}; this controller limits commands to '
+            f'{max_joint_velocity:g} rad/s (max_joint_velocity), so the gait may differ from '
+            'training')
 
 
 class HebbianController:

@@ -34,6 +34,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from hebb_controller.config import ConfigError, ControllerParams, load_node_params, \
     package_share
 from hebb_controller.control import HebbianController, Mode
+from hebb_controller.control.controller import rate_limit_mismatch
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.ros.conversions import commands_to_message, image_to_input, \
     JointStateMapper, MessageError
@@ -131,6 +132,9 @@ class ControllerNode(Node):
             f'{meta.network.rule or ""} on {self.core.network.device}, {rate:.1f} Hz '
             f'({p.trigger}), sensors {", ".join(self.core.required_sensors)}; joints '
             f'{", ".join(self.core.joint_names)}')
+        mismatch = rate_limit_mismatch(loaded, p.max_joint_velocity)
+        if mismatch:
+            self.get_logger().warning(mismatch)
 
     # -- sensors: convert, store, never raise ------------------------------------------------
 

@@ -41,7 +41,11 @@ networks tipped the robot over within 10 to 30 control steps, too soon for ES
 to tell one from another; at 0.25 they last 40 to 100 and some walk. PyBullet's
 POSITION_CONTROL tracks them with position gain 0.3, velocity gain 1.0 and the
 URDF effort limit as the force. One control step is 0.02 s (50 Hz) of physics
-substeps of about 0.004 s.
+substeps of about 0.004 s. With ``max_joint_velocity`` (rad/s) a target moves
+at most that far per second from the last one, as the controller node's rate
+limit lets commands move on a robot; without it (every shipped file) a target
+may jump the whole 0.5 rad range in one step, which the node then slows to its
+limit.
 
 Observation (``observation_layout``): joint positions (12, rad) and velocities
 (12, rad/s) in ``joint_names`` order; IMU orientation as a quaternion (x, y,
@@ -157,13 +161,19 @@ class RobotQuadrupedEnv(gymnasium.Env):
                  control_step: float = CONTROL_STEP, obs_noise_std: float = 0.0,
                  action_noise_std: float = 0.0, push_force: float = 0.0,
                  push_interval: int = 0, camera_width: int = 32, camera_height: int = 32,
-                 camera_every: int = 1, render_mode: Optional[str] = None):
+                 camera_every: int = 1, max_joint_velocity: Optional[float] = None,
+                 render_mode: Optional[str] = None):
         if render_mode is not None and render_mode not in self.metadata['render_modes']:
             raise ValueError(f'render_mode must be one of {self.metadata["render_modes"]}')
         if control_step <= 0 or min(max_episode_steps, camera_every,
                                     camera_width, camera_height) < 1:
             raise ValueError('control_step, max_episode_steps, camera_every and the camera '
                              'size must be positive')
+        if max_joint_velocity is not None and not max_joint_velocity > 0:
+            raise ValueError(f'max_joint_velocity must be positive, got {max_joint_velocity}')
+        self.max_joint_velocity = None if max_joint_velocity is None \
+            else float(max_joint_velocity)
+        self._last_targets = NOMINAL_POSE.copy()   # the rate limit's start; reset sets it
         self.morphology = morphology
         self.damage = damage_for(morphology)
         self.max_episode_steps = int(max_episode_steps)
@@ -302,7 +312,8 @@ class RobotQuadrupedEnv(gymnasium.Env):
         pose[self._locked] = NOMINAL_POSE[self._locked]
         for joint, q in zip(self._joints, pose):
             pybullet.resetJointState(self._robot, joint, q, 0.0, physicsClientId=cid)
-        self._command(self.action_to_targets(np.zeros(len(JOINT_NAMES))))
+        self._last_targets = self.action_to_targets(np.zeros(len(JOINT_NAMES)))
+        self._command(self._last_targets)
         for _ in range(round(SETTLE_TIME * self.substeps / self.control_step)):
             pybullet.stepSimulation(physicsClientId=cid)
         pos, _ = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
@@ -346,6 +357,13 @@ class RobotQuadrupedEnv(gymnasium.Env):
 
     def _step(self, targets: np.ndarray
               ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self.max_joint_velocity is not None:
+            # the controller node's rate limit, in its order: within reach of the last
+            # target, then inside the limits again
+            reach = self.max_joint_velocity * self.control_step
+            last = self._last_targets
+            np.minimum(np.maximum(targets, last - reach, out=targets), last + reach, out=targets)
+            self._last_targets = self._clip_targets(targets).copy()
         self._command(targets)
         self._steps += 1
         cid = self.client_id

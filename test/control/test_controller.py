@@ -20,6 +20,7 @@ import sys
 
 from hebb_controller.config import ControllerParams, load_config
 from hebb_controller.control import HebbianController, Mode
+from hebb_controller.control.controller import rate_limit_mismatch
 from hebb_controller.control.observation import ObservationBuilder, Readings
 from hebb_controller.control.safety import CommandLimiter
 from hebb_controller.evolution.layout import save_genome
@@ -291,3 +292,35 @@ def test_limiter_clamps_rate_limits_and_refuses_non_finite_targets():
     np.testing.assert_allclose(limiter.last, [0.8, -0.3])   # a refused target: not remembered
     with pytest.raises(ValueError, match='wrong number of joints'):
         limiter(np.zeros(3), 0.1)
+
+
+def test_the_env_limits_targets_as_the_controllers_limiter_does():
+    # training under max_joint_velocity meets the commands the node would send
+    env = make_env(ROBOT_ID, max_joint_velocity=6.0).unwrapped
+    sent = []
+    command = env._command
+    env._command = lambda targets: (sent.append(targets.copy()), command(targets))
+    env.reset(seed=0)
+    limiter = CommandLimiter(*env.joint_limits, max_velocity=6.0)
+    limiter.start_from(sent[0])
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        action = rng.uniform(-1.5, 1.5, 12)
+        env.step(action)
+        expected = limiter(env.action_to_targets(action), env.control_step)
+        np.testing.assert_allclose(sent[-1], expected, rtol=0, atol=1e-12)
+    env.close()
+
+
+def test_a_rate_limit_other_than_trainings_is_reported(robot_coefficients, tmp_path):
+    untrained = coefficient_file.load(robot_coefficients)   # evolved without a limit
+    assert 'without a command rate limit' in rate_limit_mismatch(untrained, 6.0)
+    config = load_config('robot')
+    config = config.model_copy(
+        update={'env': config.env.model_copy(update={'max_joint_velocity': 6.0})})
+    path = tmp_path / 'limited.safetensors'
+    save_genome(path, config, torch.zeros(GenomeSpec.from_config(config).size))
+    limited = coefficient_file.load(path)
+    assert rate_limit_mismatch(limited, 6.0) is None
+    message = rate_limit_mismatch(limited, 3.0)
+    assert 'limited to 6 rad/s' in message and 'limits commands to 3 rad/s' in message

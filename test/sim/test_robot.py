@@ -332,3 +332,38 @@ def test_passes_check_env_through_the_registry():
     # the render check would open every render mode, the GUI included: not headless
     check_env(env.unwrapped, skip_render_check=True)
     env.close()
+
+
+def commanded_targets(limit, actions, seed=0):
+    """Targets the env sends PyBullet under ``max_joint_velocity=limit``, and the observations."""
+    env = RobotQuadrupedEnv(max_joint_velocity=limit)
+    sent = []
+    command = env._command
+    env._command = lambda targets: (sent.append(targets.copy()), command(targets))
+    observations = [env.reset(seed=seed)[0]]
+    observations += [env.step(a)[0] for a in actions]
+    env.close()
+    return np.array(sent), np.array(observations)
+
+
+def test_a_rate_limit_keeps_each_target_within_reach_of_the_last():
+    actions = [np.full(12, 1.0 if i % 2 else -1.0, np.float32) for i in range(20)]
+    free, free_obs = commanded_targets(None, actions)
+    limited, limited_obs = commanded_targets(6.0, actions)
+    loose, loose_obs = commanded_targets(1e9, actions)
+    reach = 6.0 * 0.02
+    assert np.abs(np.diff(free, axis=0)).max() == pytest.approx(0.5)   # the whole range a step
+    assert np.abs(np.diff(limited, axis=0)).max() <= reach + 1e-12
+    assert np.abs(np.diff(limited, axis=0)).max() == pytest.approx(reach)
+    assert not np.allclose(limited_obs, free_obs)                      # the body moves otherwise
+    np.testing.assert_array_equal(loose_obs, free_obs)                # a limit never reached
+    with pytest.raises(ValueError, match='positive'):
+        RobotQuadrupedEnv(max_joint_velocity=0.0)
+
+
+def test_only_position_controlled_envs_take_a_rate_limit():
+    assert EnvConfig(env_id=ROBOT_ID, max_joint_velocity=6.0).env_kwargs()[
+        'max_joint_velocity'] == 6.0
+    assert 'max_joint_velocity' not in EnvConfig(env_id=ROBOT_ID).env_kwargs()
+    with pytest.raises(ValueError, match='takes none'):
+        EnvConfig(max_joint_velocity=6.0)   # the ant: torques
