@@ -20,6 +20,7 @@ from pathlib import Path
 from hebb_controller.config import ConfigError, load_config, load_node_params, \
     node_param_overrides, package_share, validate_config
 from hebb_controller.evolution.train import METRICS
+from hebb_controller.plasticity import coefficient_file
 import pytest
 import yaml
 
@@ -38,6 +39,17 @@ def test_the_config_folder_holds_the_expected_files():
 def test_every_training_config_validates(name):
     config = load_config(name)
     assert config.es.generations > 0 and config.es.population > 0
+
+
+@pytest.mark.parametrize('name', [n for n in TRAINING if load_config(n).es.init_from])
+def test_every_warm_start_names_a_kept_file_for_the_same_env(name):
+    # the start of a kept run must stay where its config says, or the run cannot be redrawn
+    config = load_config(name)
+    path = package_share() / config.es.init_from
+    assert path.is_file(), f'{name}: es.init_from {config.es.init_from} is missing'
+    source = coefficient_file.load(path).metadata
+    assert source.network.kind == config.es.genome
+    assert source.env_id == config.env.env_id or config.env.env_id.endswith('RobotTarget-v0')
 
 
 def test_a_baseline_differs_from_its_base_only_where_it_says():

@@ -138,13 +138,14 @@ def test_the_shipped_ant_walks_from_random_weights_on_both_bodies_it_trained_on(
 
 
 def test_the_shipped_file_walks_the_robot_forward_through_ros(capsys):
-    # the bar: 3 m in 20 s. Seeds 0 to 6 measured 5.6 to 10.2 m (README, Results); the
-    # unevolved start's best of 100 lifetimes is 2.95 m. Lock-step repeats a seed on one
-    # machine, but another CPU's float rounding may walk another path: hence the margin.
+    # the bar: 6 m in 20 s. Seeds 0 to 6 measured 9.73 to 11.95 m through ROS 2 and 100
+    # lifetimes in the env 6.39 to 13.39 m; the best of 10 unevolved rule sets averages
+    # 5.45 m (README, Results). Lock-step repeats a seed on one machine, but another CPU's
+    # float rounding may walk another path: hence the margin.
     assert cli.main(['demo', '--fast', '--duration', '20', '--report-every', '100']) == 0
     out = capsys.readouterr().out
     walked = line_of(out, 'walked')
-    assert float(walked.split()[1]) >= 3.0, walked
+    assert float(walked.split()[1]) >= 6.0, walked
     assert 'fell' not in walked
 
 

@@ -16,7 +16,8 @@
 ``hebb plot``: PNG figures (matplotlib, Agg backend).
 
 ``fitness RUN_DIR [RUN_DIR ...]``: best and mean fitness per generation from
-``metrics.csv``; several runs share one figure.
+``metrics.csv``; several runs share one figure (``--chain``: end to end,
+when each went on from the one before).
 ``weights COEFFS``: one lifetime from random weights, a sample of synapses
 over time (``weights.png``), and the whole weight vector's trajectory
 projected on its first two principal components (``pca.png``, SVD of the
@@ -40,7 +41,7 @@ printed and kept as ``generalisation.csv``.
 import argparse
 import csv
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
 from hebb_controller.evolution.evaluate import evaluate_file, policy_for, training_env
@@ -63,19 +64,31 @@ def _save(fig: 'plt.Figure', path: Path, dpi: int = 120) -> Path:
     return path
 
 
-def plot_fitness(run_dirs: Union[Path, Sequence[Path]], out: Path) -> Path:
+def chain_offsets(lengths: Sequence[int]) -> List[int]:
+    """Where each run starts on one generation axis when each went on from the one before."""
+    return [sum(lengths[:index]) for index in range(len(lengths))]
+
+
+def plot_fitness(run_dirs: Union[Path, Sequence[Path]], out: Path, chain: bool = False) -> Path:
     """
     Plot fitness per generation; returns the PNG's path.
 
     One run: its best, mean and best so far. Several (Hebbian beside static):
     each run's mean (solid) and best (thin), labelled with its folder's name.
+    ``chain``: each run went on from the one before's centre (``es.init_from``),
+    so they are drawn end to end, a dashed line where each later one starts.
     """
     runs = [Path(run_dirs)] if isinstance(run_dirs, (str, Path)) else [Path(r) for r in run_dirs]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for index, run in enumerate(runs):
+    tables = []
+    for run in runs:
         with (run / 'metrics.csv').open() as f:
-            rows = list(csv.DictReader(f))
-        generation = [int(r['generation']) for r in rows]
+            tables.append(list(csv.DictReader(f)))
+    offsets = chain_offsets([len(rows) for rows in tables]) if chain else [0] * len(runs)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for index, (run, rows, offset) in enumerate(zip(runs, tables, offsets)):
+        generation = [offset + int(r['generation']) for r in rows]
+        if chain and index:
+            ax.axvline(offset - 0.5, color='grey', linestyle='--', linewidth=0.8)
         if len(runs) == 1:
             for key, label in (('fitness_best', 'best'), ('fitness_mean', 'mean'),
                                ('best_so_far', 'best so far')):
@@ -331,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='plot', required=True)
     f = sub.add_parser('fitness', help='fitness over generations of one run or several')
     f.add_argument('run_dirs', metavar='RUN_DIR', nargs='+')
+    f.add_argument('--chain', action='store_true',
+                   help='each run went on from the one before: draw them end to end')
     w = sub.add_parser('weights', help='weights over one lifetime, and their PCA')
     w.add_argument('coefficients', metavar='COEFFS')
     w.add_argument('--morphology', default='whole')
@@ -375,7 +390,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.plot == 'fitness':
         out = Path(args.out or args.run_dirs[0])
         out.mkdir(parents=True, exist_ok=True)
-        print(plot_fitness([Path(r) for r in args.run_dirs], out))
+        print(plot_fitness([Path(r) for r in args.run_dirs], out, chain=args.chain))
         return 0
     if args.plot == 'generalisation':
         out = Path(args.out or args.run_dirs[0])

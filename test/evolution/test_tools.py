@@ -173,6 +173,10 @@ def test_plots_write_pngs(coefficients, tmp_path):
         'generation,fitness_best,fitness_mean,best_so_far\n0,2,1,2\n')
     assert plots.main(['fitness', str(tmp_path), str(tmp_path / 'other'), '--out',
                        str(tmp_path / 'both')]) == 0
+    assert plots.main(['fitness', str(tmp_path), str(tmp_path / 'other'), '--chain', '--out',
+                       str(tmp_path / 'chained')]) == 0
+    assert (tmp_path / 'chained' / 'fitness.png').read_bytes()[:4] == b'\x89PNG'
+    assert plots.chain_offsets([2, 1, 5]) == [0, 2, 3]
     assert (tmp_path / 'both' / 'fitness.png').read_bytes()[:4] == b'\x89PNG'
     trajectory = plots.weight_trajectory(coefficients, 'whole', 0, SETTLE_STEPS + 60)
     assert trajectory.shape == (60, 28 * 16 + 16 * 8)      # one frame per scored step
