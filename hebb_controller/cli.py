@@ -63,9 +63,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     bench = sub.add_parser('bench', help='benchmarks: ' + ', '.join(BENCHMARKS), add_help=False)
     bench.add_argument('target', choices=sorted(BENCHMARKS))
     args, rest = parser.parse_known_args(argv)
-    if args.command == 'bench':
-        return _run_module(BENCHMARKS[args.target], rest)
-    return _run_module(COMMANDS[args.command][0], rest)
+    module = BENCHMARKS[args.target] if args.command == 'bench' else COMMANDS[args.command][0]
+    try:
+        return _run_module(module, rest)
+    except ValueError as err:
+        from hebb_controller.config import ConfigError   # here: it imports torch
+        if not isinstance(err, ConfigError):
+            raise
+        print(f'hebb {args.command}: {err}', file=sys.stderr)   # a bad setting: no trace
+        return 2
 
 
 if __name__ == '__main__':

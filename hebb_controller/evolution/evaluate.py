@@ -31,7 +31,7 @@ motors go limp), the network left out.
 import argparse
 from typing import Any, Optional, Sequence
 
-from hebb_controller.config import EnvConfig, NetworkConfig
+from hebb_controller.config import ConfigError, EnvConfig, NetworkConfig
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM, UNEVOLVED_STREAM
 from hebb_controller.evolution.rollout import (EpisodeResult, genome_of, GenomeSpec,
                                                input_normalization, make_batch, Policy,
@@ -40,6 +40,7 @@ from hebb_controller.plasticity import coefficient_file
 from hebb_controller.plasticity.coefficient_file import CoefficientFile
 from hebb_controller.sim import CAR_RACING_ID
 import numpy as np
+from pydantic import ValidationError
 import torch
 
 
@@ -79,28 +80,45 @@ class HoldStill:
 
 
 def training_env(loaded: CoefficientFile, env_id: Optional[str] = None,
-                 max_steps: Optional[int] = None) -> EnvConfig:
-    """Return the env the file was evolved in (its camera, noise, ...), or ``env_id``."""
+                 max_steps: Optional[int] = None,
+                 max_joint_velocity: Optional[float] = None) -> EnvConfig:
+    """
+    Return the env the file was evolved in (its camera, noise, ...), or ``env_id``.
+
+    ``max_joint_velocity``: move the position targets at most this fast, as
+    the controller node moves its commands, whatever the file was evolved
+    under (a config error for an env of torques).
+    """
     settings = dict(loaded.metadata.env_settings)
     if max_steps:
         settings['max_episode_steps'] = max_steps
-    return EnvConfig(env_id=env_id or loaded.metadata.env_id, **settings)
+    if max_joint_velocity is not None:
+        settings['max_joint_velocity'] = max_joint_velocity
+    env_id = env_id or loaded.metadata.env_id
+    try:
+        return EnvConfig(env_id=env_id, **settings)
+    except ValidationError as err:
+        raise ConfigError(f'the env {env_id} with these settings: '
+                          f'{err.errors()[0]["msg"].removeprefix("Value error, ")}') from None
 
 
 def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed: int = 0,
                   env_id: Optional[str] = None, max_steps: Optional[int] = None,
                   on_step: Optional[StepHook] = None,
                   env_overrides: Optional[dict[str, Any]] = None,
-                  genome: Optional[torch.Tensor] = None, still: bool = False) -> EpisodeResult:
+                  genome: Optional[torch.Tensor] = None, still: bool = False,
+                  max_joint_velocity: Optional[float] = None) -> EpisodeResult:
     """
     Run ``episodes`` lifetimes of the file's rules on ``morphology``, in its training env.
 
     ``env_overrides``: extra keywords for the env (an experiment's control);
+    ``max_joint_velocity``: the node's command rate limit instead of the file's
+    (:func:`training_env`);
     ``genome``: run these genes in the file's network instead of its own;
     ``still``: zero actions instead of the network (:class:`HoldStill`).
     """
     torch.set_num_threads(1)
-    env_config = training_env(loaded, env_id, max_steps)
+    env_config = training_env(loaded, env_id, max_steps, max_joint_velocity)
     seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
     policy = (HoldStill(episodes, len(loaded.metadata.layout.action_names)) if still
               else policy_for(loaded, episodes, genome))
@@ -122,6 +140,14 @@ def unevolved_genomes(loaded: CoefficientFile, count: int, seed: int) -> torch.T
     return torch.randn(count, size, generator=generator) * float(es.get('init_std', 1.0))
 
 
+def add_rate_limit_argument(parser: argparse.ArgumentParser) -> None:
+    """``--max-joint-velocity``: run the file as the controller node will, under its limit."""
+    parser.add_argument('--max-joint-velocity', type=float, metavar='RAD_PER_S',
+                        help="move the robot's position targets at most this fast, as the "
+                             "controller node's max_joint_velocity does (default: as the file "
+                             'was evolved)')
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb eval', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -131,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--episodes', type=int, default=10)
     parser.add_argument('--max-steps', type=int, help='control steps per episode')
     parser.add_argument('--seed', type=int, default=0)
+    add_rate_limit_argument(parser)
     what = parser.add_mutually_exclusive_group()
     what.add_argument('--unevolved', type=int, metavar='K',
                       help="run K genomes drawn as the ES starts, in the file's place")
@@ -158,7 +185,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                f'{args.episodes} episodes')
     if not args.unevolved:
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
-                               args.max_steps, still=args.still)
+                               args.max_steps, still=args.still,
+                               max_joint_velocity=args.max_joint_velocity)
         if args.still:
             heading += ', every action zero'
         print('\n'.join([heading, *summary(result)]))
@@ -166,7 +194,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     means, falls = [], []
     for k, genome in enumerate(unevolved_genomes(loaded, args.unevolved, args.seed)):
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
-                               args.max_steps, genome=genome)
+                               args.max_steps, genome=genome,
+                               max_joint_velocity=args.max_joint_velocity)
         means.append(result.distances.mean())
         falls.append(int(result.fell.sum()))
         print(f'unevolved {k}: ' + '; '.join(summary(result)))

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from hebb_controller.atomic_write import write_atomically
-from hebb_controller.evolution.evaluate import evaluate_file
+from hebb_controller.evolution.evaluate import add_rate_limit_argument, evaluate_file
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.sim import TARGET_ID
 import numpy as np
@@ -97,7 +97,8 @@ def damage(args: argparse.Namespace) -> int:
     for morphology in args.morphologies:
         cells = []
         for kind, cf in loaded.items():
-            r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps)
+            r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps,
+                              max_joint_velocity=args.max_joint_velocity)
             seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
             lifetimes += [(kind, morphology, seen, e, f'{r.returns[e]:.4f}',
                            f'{r.distances[e]:.4f}', int(r.steps[e]), int(r.fell[e]))
@@ -129,7 +130,8 @@ def target(args: argparse.Namespace) -> int:
         cells = []
         for cf in loaded.values():
             r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps,
-                              env_overrides={'target_visible': not args.hide_target})
+                              env_overrides={'target_visible': not args.hide_target},
+                              max_joint_velocity=args.max_joint_velocity)
             reached = sum(bool(info.get('reached')) for info in r.infos)
             left = np.mean([info['target_distance'] for info in r.infos])
             cells.append(f'{reached}/{args.episodes} ({reached / args.episodes:.0%}), '
@@ -179,7 +181,8 @@ def walking_onset(args: argparse.Namespace) -> int:
             rows.append([info.get('distance_walked', np.nan) for info in infos])
 
         result = evaluate_file(cf, args.morphology, args.episodes, args.seed,
-                               max_steps=args.max_steps, on_step=on_step)
+                               max_steps=args.max_steps, on_step=on_step,
+                               max_joint_velocity=args.max_joint_velocity)
         traces = np.array(rows)
         found = [onset(traces[:int(length), e], args.window, args.fraction)
                  for e, length in enumerate(result.steps)]
@@ -210,7 +213,8 @@ def ablation(args: argparse.Namespace) -> int:
                 policy.network.ablate(args.fraction, seed=args.seed)
 
         evaluate_file(loaded, args.morphology, args.episodes, args.seed,
-                      max_steps=args.max_steps, on_step=on_step)
+                      max_steps=args.max_steps, on_step=on_step,
+                      max_joint_velocity=args.max_joint_velocity)
         traces[ablate] = np.array(rows)
     if len(traces[True]) < args.at + args.window:
         raise SystemExit('hebb experiment ablation: episodes end before --at + --window')
@@ -264,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument('--episodes', type=int, default=5)
         p.add_argument('--max-steps', type=int, help='control steps per episode')
         p.add_argument('--seed', type=int, default=0)
+        add_rate_limit_argument(p)
     return parser
 
 

@@ -59,6 +59,29 @@ def test_eval_is_reproducible_and_matches_a_single_episode(coefficients, capsys)
     assert f'({d.min():.2f} to {d.max():.2f})' in capsys.readouterr().out
 
 
+def test_eval_runs_a_file_under_the_nodes_rate_limit_when_asked(robot_coefficients, capsys):
+    loaded = coefficient_file.load(robot_coefficients)
+    own = evaluate.evaluate_file(loaded, 'whole', 2, seed=0, max_steps=40)
+    never_reached = evaluate.evaluate_file(loaded, 'whole', 2, seed=0, max_steps=40,
+                                           max_joint_velocity=1e9)
+    slow = evaluate.evaluate_file(loaded, 'whole', 2, seed=0, max_steps=40,
+                                  max_joint_velocity=0.5)
+    np.testing.assert_array_equal(own.distances, never_reached.distances)
+    assert not np.array_equal(own.distances, slow.distances)
+    assert evaluate.main([str(robot_coefficients), '--episodes', '2', '--max-steps', '40',
+                          '--max-joint-velocity', '0.5']) == 0
+    assert f'({slow.distances.min():.2f} to {slow.distances.max():.2f})' in \
+        capsys.readouterr().out
+
+
+def test_a_rate_limit_for_an_env_of_torques_is_refused_in_one_line(coefficients, capsys):
+    from hebb_controller import cli
+    assert cli.main(['eval', str(coefficients), '--max-joint-velocity', '6']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('hebb eval: ') and 'max_joint_velocity' in err
+    assert 'Traceback' not in err and len(err.strip().splitlines()) == 1
+
+
 def test_summary_says_when_the_falls_ended():
     result = EpisodeResult(returns=np.array([5.0, -1.0, 2.0]), distances=np.array([1.0, 0.0, 2.0]),
                            steps=np.array([400, 202, 210]), infos=[{}, {}, {}],
