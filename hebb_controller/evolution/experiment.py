@@ -74,13 +74,16 @@ def given_files(args: argparse.Namespace, experiment: str) -> dict:
     Load the ``--hebbian`` and ``--static`` files given, by column name; at least one.
 
     A kind given one file is named by the kind alone (``hebbian``), one given
-    several by kind and file (``hebbian ant_seed1.safetensors``).
+    several by kind and file (``hebbian ant_seed1.safetensors``), or by kind
+    and path where two files share a name (two runs' ``centre-0299``).
     """
     loaded = {}
     for kind in ('hebbian', 'static'):
         paths = getattr(args, kind) or []
-        for path in paths:
-            name = kind if len(paths) == 1 else f'{kind} {Path(path).name}'
+        names = [Path(path).name for path in paths]
+        for path, file_name in zip(paths, names):
+            label = file_name if names.count(file_name) == 1 else path
+            name = kind if len(paths) == 1 else f'{kind} {label}'
             if name in loaded:
                 raise SystemExit(f'hebb experiment {experiment}: {path} is given twice')
             loaded[name] = coefficient_file.load(path)

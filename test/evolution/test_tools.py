@@ -155,6 +155,18 @@ def test_damage_table_gives_each_seed_its_column(coefficients, tmp_path, capsys)
         experiment.main(['damage', '--hebbian', str(coefficients), str(coefficients)])
 
 
+def test_files_of_one_name_from_two_runs_are_columns_named_by_path(coefficients, tmp_path,
+                                                                  capsys):
+    runs = [tmp_path / run / 'centre-0299.safetensors' for run in ('seed0', 'seed1')]
+    for path in runs:
+        path.parent.mkdir()
+        shutil.copy(coefficients, path)
+    experiment.main(['damage', '--hebbian', *map(str, runs), '--episodes', '1',
+                     '--max-steps', '45', '--morphologies', 'whole'])
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header == f'| morphology | hebbian {runs[0]} | hebbian {runs[1]} |'
+
+
 def test_recovery_measure():
     trace = np.concatenate([np.arange(100) * 1.0, np.full(20, 99.0), 99 + np.arange(100)])
     r = experiment.recovery(trace, at=100, window=10, fraction=0.9)
