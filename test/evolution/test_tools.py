@@ -156,7 +156,7 @@ def test_damage_table_gives_each_seed_its_column(coefficients, tmp_path, capsys)
 
 
 def test_files_of_one_name_from_two_runs_are_columns_named_by_path(coefficients, tmp_path,
-                                                                  capsys):
+                                                                   capsys):
     runs = [tmp_path / run / 'centre-0299.safetensors' for run in ('seed0', 'seed1')]
     for path in runs:
         path.parent.mkdir()

@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 import subprocess
 import sys
+import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from hebb_controller.config import NODE_PARAMS
@@ -281,16 +282,24 @@ def test_camera_images_of_every_encoding_feed_the_network(ros, camera_coefficien
     received = []
     controller.core.image = lambda now, pixels, store=controller.core.image: (
         received.append(tuple(pixels.shape)), store(now, pixels))
-    running = False
-    for k in range(1000):
+
+    def dropped():
+        return controller.core.counters.dropped.get('camera', 0)
+
+    running, k = False, 0
+    # By the clock, not a count of spins: a spin returns as soon as the image just sent is
+    # in, and a tick decodes only the latest image, so a count can end before the 0.2 s
+    # ramp has run or before a tick has met both bad images.
+    deadline = time.monotonic() + 30.0
+    while not (running and k >= 30 and dropped() >= 2 and received) \
+            and time.monotonic() < deadline:
         robot.image_pub.publish((good + bad)[k % 5])
         executor.spin_once(timeout_sec=0.01)
         running = controller.core.mode == Mode.RUNNING and len(robot.commands) > 10
-        if running and k >= 30:
-            break
+        k += 1
     assert running
     assert set(received) == {(3, 32, 32)}, 'every encoding and size reaches the conv input'
-    assert controller.core.counters.dropped.get('camera', 0) >= 2
+    assert dropped() >= 2
     assert all(within_limits(controller, c) for c in robot.commands)
     assert executor.spin_until(lambda: controller.core.mode == Mode.HOLD), \
         'a camera that stops publishing triggers the safe hold'
