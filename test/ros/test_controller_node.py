@@ -23,7 +23,6 @@ import os
 from pathlib import Path
 import subprocess
 import sys
-import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from hebb_controller.config import NODE_PARAMS
@@ -286,18 +285,19 @@ def test_camera_images_of_every_encoding_feed_the_network(ros, camera_coefficien
     def dropped():
         return controller.core.counters.dropped.get('camera', 0)
 
-    running, k = False, 0
-    # By the clock, not a count of spins: a spin returns as soon as the image just sent is
-    # in, and a tick decodes only the latest image, so a count can end before the 0.2 s
-    # ramp has run or before a tick has met both bad images.
-    deadline = time.monotonic() + 30.0
-    while not (running and k >= 30 and dropped() >= 2 and received) \
-            and time.monotonic() < deadline:
-        robot.image_pub.publish((good + bad)[k % 5])
-        executor.spin_once(timeout_sec=0.01)
+    sent = 0
+
+    def fed_one_more_and_done():
+        nonlocal sent
+        robot.image_pub.publish((good + bad)[sent % 5])
+        sent += 1
         running = controller.core.mode == Mode.RUNNING and len(robot.commands) > 10
-        k += 1
-    assert running
+        return running and sent >= 30 and dropped() >= 2 and bool(received)
+
+    # By the clock (spin_until), not a count of spins: a spin returns as soon as the image
+    # just sent is in, and a tick decodes only the latest image, so a count can end before
+    # the 0.2 s ramp has run or before a tick has met both bad images.
+    assert executor.spin_until(fed_one_more_and_done), 'running, fed every image'
     assert set(received) == {(3, 32, 32)}, 'every encoding and size reaches the conv input'
     assert dropped() >= 2
     assert all(within_limits(controller, c) for c in robot.commands)
