@@ -14,7 +14,10 @@
 
 """One fresh rclpy context per test, with an executor that can wait for a condition."""
 
+import contextlib
+import os
 import time
+from typing import Iterator
 
 import pytest
 import rclpy
@@ -50,12 +53,33 @@ class TestExecutor(SingleThreadedExecutor):
             node.destroy_node()
 
 
+@contextlib.contextmanager
+def fresh_executor(domain_id: int | None = None) -> Iterator[TestExecutor]:
+    """Open an executor on a fresh context; its nodes and the context end with the block."""
+    context = Context()
+    rclpy.init(context=context, domain_id=domain_id)
+    executor = TestExecutor(context)
+    try:
+        yield executor
+    finally:
+        executor.close()
+        rclpy.shutdown(context=context)
+
+
 @pytest.fixture()
 def ros_executor():
     """Yield an executor on a fresh context; its nodes and the context end with the test."""
-    context = Context()
-    rclpy.init(context=context)
-    executor = TestExecutor(context)
-    yield executor
-    executor.close()
-    rclpy.shutdown(context=context)
+    with fresh_executor() as executor:
+        yield executor
+
+
+@pytest.fixture()
+def ros_executor_apart():
+    """
+    Yield an executor on a domain apart from other tests' and benchmarks' ones.
+
+    For tests whose nodes run in other processes: they are handed the domain
+    (``executor.context.get_domain_id()``) as ROS_DOMAIN_ID.
+    """
+    with fresh_executor(domain_id=101 + os.getpid() % 100) as executor:
+        yield executor
