@@ -59,6 +59,13 @@ def test_a_baseline_differs_from_its_base_only_where_it_says():
         update={'genome': 'hebbian'})}) == hebbian
 
 
+def test_the_weight_norm_variant_differs_from_the_papers_ant_only_there():
+    paper, variant = load_config('ant'), load_config('ant_weight_norm')
+    assert not paper.network.weight_norm and variant.network.weight_norm
+    assert variant.model_copy(update={'network': variant.network.model_copy(
+        update={'weight_norm': False})}) == paper
+
+
 def test_a_base_merges_section_by_section_and_the_file_wins(tmp_path):
     (tmp_path / 'child.yaml').write_text(
         'base: ant\nes: {population: 8, morphologies: [whole]}\nnetwork: {rule: AD}\n')
