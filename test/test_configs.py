@@ -52,18 +52,17 @@ def test_every_warm_start_names_a_kept_file_for_the_same_env(name):
     assert source.env_id == config.env.env_id or config.env.env_id.endswith('RobotTarget-v0')
 
 
-def test_a_baseline_differs_from_its_base_only_where_it_says():
-    hebbian, static = load_config('ant'), load_config('ant_static')
-    assert static.es.genome == 'static' and hebbian.es.genome == 'hebbian'
-    assert static.model_copy(update={'es': static.es.model_copy(
-        update={'genome': 'hebbian'})}) == hebbian
-
-
-def test_the_weight_norm_variant_differs_from_the_papers_ant_only_there():
-    paper, variant = load_config('ant'), load_config('ant_weight_norm')
-    assert not paper.network.weight_norm and variant.network.weight_norm
-    assert variant.model_copy(update={'network': variant.network.model_copy(
-        update={'weight_norm': False})}) == paper
+@pytest.mark.parametrize('variant, section, key, ours, base_value', [
+    ('ant_static', 'es', 'genome', 'static', 'hebbian'),
+    ('ant_weight_norm', 'network', 'weight_norm', True, False),
+])
+def test_a_variant_differs_from_the_papers_ant_only_where_it_says(
+        variant, section, key, ours, base_value):
+    paper, config = load_config('ant'), load_config(variant)
+    assert getattr(getattr(config, section), key) == ours
+    assert getattr(getattr(paper, section), key) == base_value
+    assert config.model_copy(update={section: getattr(config, section).model_copy(
+        update={key: base_value})}) == paper
 
 
 def test_a_base_merges_section_by_section_and_the_file_wins(tmp_path):
