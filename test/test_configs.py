@@ -55,6 +55,7 @@ def test_every_warm_start_names_a_kept_file_for_the_same_env(name):
 @pytest.mark.parametrize('variant, section, key, ours, base_value', [
     ('ant_static', 'es', 'genome', 'static', 'hebbian'),
     ('ant_weight_norm', 'network', 'weight_norm', True, False),
+    ('ant_weight_clip', 'network', 'weight_clip', 1.0, None),
 ])
 def test_a_variant_differs_from_the_papers_ant_only_where_it_says(
         variant, section, key, ours, base_value):

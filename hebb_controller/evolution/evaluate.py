@@ -26,6 +26,10 @@ file's shapes) each live the same episodes in place of the file's.
 ``--still`` asks what the controller adds at all: the same episodes with
 every action zero (the 12-joint robot holds its nominal pose, the ant's
 motors go limp), the network left out.
+``--action-spread STEP`` says how the network moves the body: per joint, the
+mean |action| and the standard deviation of the action over each lifetime's
+steps from STEP on (averaged over the lifetimes that last that long). A
+network that holds a fixed pose shows a spread near 0; a gait, a large one.
 """
 
 import argparse
@@ -79,6 +83,53 @@ class HoldStill:
         """Nothing to narrow: zeros cost nothing."""
 
 
+class RecordActions:
+    """A policy that keeps every action it hands the envs, one ``[k, n_act]`` array a step."""
+
+    def __init__(self, policy: Any) -> None:
+        self._policy = policy
+        self.actions: list[np.ndarray] = []
+
+    @property
+    def width(self) -> int:
+        """Individuals the wrapped policy computes now."""
+        return self._policy.width
+
+    def reset(self, seeds: Sequence[int]) -> None:
+        """Start new lifetimes and forget the old actions."""
+        self.actions.clear()
+        self._policy.reset(seeds)
+
+    def act(self, obs: Any) -> np.ndarray:
+        """Return the wrapped policy's actions, and keep them."""
+        actions = self._policy.act(obs)
+        self.actions.append(np.array(actions))
+        return actions
+
+    def narrow(self, rows: Sequence[int]) -> None:
+        """Narrow the wrapped policy: it still hands a row (zeros) per individual."""
+        self._policy.narrow(rows)
+
+
+def action_spread(actions: np.ndarray, steps: np.ndarray,
+                  start: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """
+    Per joint, mean |a| and std of a over steps ``start`` on, averaged over lifetimes.
+
+    ``actions`` is ``[T, episodes, n_act]``, ``steps`` each lifetime's length;
+    only lifetimes with at least two steps from ``start`` on count. Returns
+    the two ``[n_act]`` arrays and the number of lifetimes counted.
+    """
+    kept = [e for e in range(actions.shape[1]) if steps[e] - start >= 2]
+    if not kept:
+        raise ConfigError(f'no lifetime lasted two steps past step {start} '
+                          f'(the longest: {int(steps.max())} steps)')
+    spans = [actions[start:steps[e], e] for e in kept]
+    mean_abs = np.mean([np.abs(a).mean(axis=0) for a in spans], axis=0)
+    spread = np.mean([a.std(axis=0) for a in spans], axis=0)
+    return mean_abs, spread, len(kept)
+
+
 def training_env(loaded: CoefficientFile, env_id: Optional[str] = None,
                  max_steps: Optional[int] = None,
                  max_joint_velocity: Optional[float] = None) -> EnvConfig:
@@ -107,7 +158,8 @@ def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed:
                   on_step: Optional[StepHook] = None,
                   env_overrides: Optional[dict[str, Any]] = None,
                   genome: Optional[torch.Tensor] = None, still: bool = False,
-                  max_joint_velocity: Optional[float] = None) -> EpisodeResult:
+                  max_joint_velocity: Optional[float] = None,
+                  record_actions: bool = False) -> EpisodeResult:
     """
     Run ``episodes`` lifetimes of the file's rules on ``morphology``, in its training env.
 
@@ -115,15 +167,20 @@ def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed:
     ``max_joint_velocity``: the node's command rate limit instead of the file's
     (:func:`training_env`);
     ``genome``: run these genes in the file's network instead of its own;
-    ``still``: zero actions instead of the network (:class:`HoldStill`).
+    ``still``: zero actions instead of the network (:class:`HoldStill`);
+    ``record_actions``: keep every step's actions in the result's ``actions``.
     """
     torch.set_num_threads(1)
     env_config = training_env(loaded, env_id, max_steps, max_joint_velocity)
     seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
     policy = (HoldStill(episodes, len(loaded.metadata.layout.action_names)) if still
               else policy_for(loaded, episodes, genome))
+    recorder = RecordActions(policy) if record_actions else None
     with make_batch(env_config, morphology, episodes, **(env_overrides or {})) as batch:
-        return run_episodes(policy, batch, seeds, on_step)
+        result = run_episodes(recorder or policy, batch, seeds, on_step)
+    if recorder is not None:
+        result.actions = np.stack(recorder.actions)
+    return result
 
 
 def unevolved_genomes(loaded: CoefficientFile, count: int, seed: int) -> torch.Tensor:
@@ -163,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run K genomes drawn as the ES starts, in the file's place")
     what.add_argument('--still', action='store_true',
                       help='zero actions instead of the network: the body left to itself')
+    parser.add_argument('--action-spread', type=int, metavar='STEP',
+                        help='also print, per joint, mean |action| and its std over each '
+                             'lifetime from STEP on')
     return parser
 
 
@@ -178,6 +238,17 @@ def summary(result: EpisodeResult) -> list[str]:
             falls]
 
 
+def spread_lines(loaded: CoefficientFile, result: EpisodeResult, start: int) -> list[str]:
+    """``--action-spread``'s table: one line per joint, as printed."""
+    mean_abs, spread, counted = action_spread(result.actions, result.steps, start)
+    names = loaded.metadata.layout.action_names
+    width = max(len(n) for n in names)
+    return [f'actions from step {start} on, {counted} lifetimes (std over steps, '
+            'mean over lifetimes):',
+            *(f'  {n:<{width}}  |a| {m:.3f}  std {s:.3f}'
+              for n, m, s in zip(names, mean_abs, spread))]
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     loaded = coefficient_file.load(args.coefficients)
@@ -186,11 +257,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.unevolved:
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
                                args.max_steps, still=args.still,
-                               max_joint_velocity=args.max_joint_velocity)
+                               max_joint_velocity=args.max_joint_velocity,
+                               record_actions=args.action_spread is not None)
         if args.still:
             heading += ', every action zero'
         print('\n'.join([heading, *summary(result)]))
+        if args.action_spread is not None:
+            print('\n'.join(spread_lines(loaded, result, args.action_spread)))
         return 0
+    if args.action_spread is not None:
+        raise ConfigError("--action-spread reads the file's own network, not --unevolved")
     means, falls = [], []
     for k, genome in enumerate(unevolved_genomes(loaded, args.unevolved, args.seed)):
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,

@@ -266,6 +266,7 @@ class EpisodeResult:
     steps: np.ndarray
     infos: list[dict]
     terminated: np.ndarray
+    actions: Optional[np.ndarray] = None   # [steps, individuals, n_act], when recorded
 
     @property
     def fell(self) -> np.ndarray:

@@ -108,6 +108,51 @@ def test_still_runs_the_same_lifetimes_with_every_action_zero(coefficients, caps
     assert 'whole, 2 episodes, every action zero' in capsys.readouterr().out
 
 
+def test_action_spread_averages_each_lifetimes_spread_from_the_step_on():
+    actions = np.zeros((6, 3, 2), np.float32)
+    actions[:, :, 0] = 0.5                                   # joint 0 held
+    actions[:, :, 1] = [[1], [-1], [1], [-1], [1], [-1]]     # joint 1 end to end
+    actions[:2, :, 1] = 0.0                                  # before the start: not counted
+    mean_abs, spread, counted = evaluate.action_spread(actions, np.array([6, 6, 3]), start=2)
+    assert counted == 2                                      # lifetime 2: one step from 2 on
+    np.testing.assert_allclose(mean_abs, [0.5, 1.0])
+    np.testing.assert_allclose(spread, [0.0, 1.0])
+    with pytest.raises(ValueError, match='no lifetime lasted two steps past step 5'):
+        evaluate.action_spread(actions, np.array([6, 6, 3]), start=5)
+
+
+def test_recorded_actions_are_those_the_envs_were_given(coefficients, capsys):
+    loaded = coefficient_file.load(coefficients)
+    plain = evaluate.evaluate_file(loaded, 'whole', 2, seed=1, max_steps=60)
+    recorded = evaluate.evaluate_file(loaded, 'whole', 2, seed=1, max_steps=60,
+                                      record_actions=True)
+    np.testing.assert_array_equal(plain.returns, recorded.returns)   # recording changes nothing
+    assert plain.actions is None and recorded.actions.shape == (int(recorded.steps.max()), 2, 8)
+    env = gymnasium.make(loaded.metadata.env_id, max_episode_steps=60)
+    try:
+        env.reset(seed=derive_seed(1, EVAL_STREAM, 1))            # episode 1, replayed open-loop
+        total = sum(env.step(recorded.actions[t, 1])[1] for t in range(int(recorded.steps[1])))
+    finally:
+        env.close()
+    assert recorded.returns[1] == pytest.approx(total, abs=1e-9)
+    assert evaluate.main([str(coefficients), '--episodes', '2', '--max-steps', '60',
+                          '--seed', '1', '--action-spread', '5']) == 0
+    out = capsys.readouterr().out
+    _, spread, _ = evaluate.action_spread(recorded.actions, recorded.steps, 5)
+    name = loaded.metadata.layout.action_names[0]
+    assert 'actions from step 5 on, 2 lifetimes' in out
+    line = next(row for row in out.splitlines() if row.split()[:1] == [name])
+    assert line.endswith(f'std {spread[0]:.3f}')
+
+
+def test_action_spread_of_unevolved_genomes_is_refused_in_one_line(coefficients, capsys):
+    from hebb_controller import cli
+    assert cli.main(['eval', str(coefficients), '--unevolved', '2',
+                     '--action-spread', '5']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('hebb eval: --action-spread') and 'Traceback' not in err
+
+
 def test_unevolved_genomes_replace_the_files_on_the_same_lifetimes(coefficients, capsys):
     loaded = coefficient_file.load(coefficients)
     drawn = evaluate.unevolved_genomes(loaded, 2, seed=0)
