@@ -20,6 +20,7 @@ from hebb_controller.evolution.benchmark import main, timed_physics
 from hebb_controller.sim import ant
 import numpy as np
 import pybullet
+import pytest
 
 
 def test_bench_evolution_reports_rates_and_overhead(ray_session, capsys):
@@ -31,9 +32,12 @@ def test_bench_evolution_reports_rates_and_overhead(ray_session, capsys):
     # 4 individuals x 2 morphologies, scored steps up to the 60-step limit (which counts the
     # 40 settle steps)
     assert 0 < run['env_steps_per_s'] * run['seconds'] <= 8 * (60 - 40)
-    # the physics is part of what the worker did, so overhead is positive
-    assert 0 < run['physics_seconds'] < run['seconds']
-    assert run['overhead_vs_physics'] > 0
+    # the physics is timed in a rerun of the same generations, a separate measurement: on a busy
+    # host a 0.2 s generation can time shorter than its rerun's physics, so the test checks how
+    # the overhead is derived, not its sign (speed belongs to the benchmark, not to asserts)
+    assert run['physics_seconds'] > 0
+    assert run['overhead_vs_physics'] == pytest.approx(
+        run['workers'] * run['seconds'] / run['physics_seconds'] - 1)
     assert report['raw_physics_steps_per_s'] > 0
 
 
