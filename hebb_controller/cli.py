@@ -44,7 +44,7 @@ COMMANDS = {
     'ros2-control': ('hebb_controller.control.ros2_control',
                      'the ros2_control controllers file for a robot under the controller node'),
     'experiment': ('hebb_controller.evolution.experiment',
-                   "the paper's experiments: damage table, ablation"),
+                   "the paper's experiments: damage table, ablation; freezing the weights"),
     'plot': ('hebb_controller.evolution.plots', 'fitness curve, weight trajectories, PCA'),
 }
 

@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-``hebb experiment``: the paper's damage table, walking onset, and weight ablation.
+``hebb experiment``: the paper's damage table, walking onset, weight ablation, freezing.
 
 ``damage --hebbian H --static S``: each file on every morphology (the paper's
 three plus more kinds of damage), fitness mean +- std over fresh episodes,
@@ -48,6 +48,13 @@ the ablation at which the distance over ``[s, s + window)`` reaches
 ``--recover`` (90%) of the speed before, minus the ablation step (never, if it
 does not within the episode). A control run, same seeds and no ablation,
 shows what the gait does undisturbed.
+
+``freeze --hebbian H``, ours: does a lifetime keep adapting, or only
+organise its weights once? The same lifetimes (seeds, start poses) run with
+plasticity throughout and with it switched off after the ``--at`` step's
+update, each freeze point its own column; the weights then stay as the rules
+left them. Where a frozen column matches the plastic one, the rules' work
+after that step did not matter on that body.
 """
 
 import argparse
@@ -58,6 +65,7 @@ from typing import Optional, Sequence
 
 from hebb_controller.atomic_write import write_atomically
 from hebb_controller.evolution.evaluate import add_rate_limit_argument, evaluate_file
+from hebb_controller.evolution.rollout import EpisodeResult
 from hebb_controller.plasticity import coefficient_file
 from hebb_controller.sim import TARGET_ID
 import numpy as np
@@ -79,7 +87,7 @@ def given_files(args: argparse.Namespace, experiment: str) -> dict:
     """
     loaded = {}
     for kind in ('hebbian', 'static'):
-        paths = getattr(args, kind) or []
+        paths = getattr(args, kind, None) or []
         names = [Path(path).name for path in paths]
         for path, file_name in zip(paths, names):
             label = file_name if names.count(file_name) == 1 else path
@@ -103,22 +111,36 @@ def damage(args: argparse.Namespace) -> int:
             r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps,
                               max_joint_velocity=args.max_joint_velocity)
             seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
-            lifetimes += [(kind, morphology, seen, e, f'{r.returns[e]:.4f}',
-                           f'{r.distances[e]:.4f}', int(r.steps[e]), int(r.fell[e]))
-                          for e in range(args.episodes)]
-            mean, std = r.returns.mean(), r.returns.std()
-            digits = 0 if abs(mean) >= 100 else 2   # the ant's fitness units, the robot's metres
-            cells.append(f'{mean:.{digits}f} +- {std:.{digits}f} ({seen}), '
-                         f'{int(r.fell.sum())} fell')
+            lifetimes += lifetime_rows(kind, morphology, seen, r)
+            cells.append(fitness_cell(r, f' ({seen})'))
         print(f'| {morphology} | {" | ".join(cells)} |')
     if args.csv:
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator='\n')
-        writer.writerow(DAMAGE_CSV_FIELDS)
-        writer.writerows(lifetimes)
-        write_atomically(Path(args.csv), text.getvalue().encode())
-        print(f'{len(lifetimes)} lifetimes in {args.csv}')
+        write_lifetimes(Path(args.csv), lifetimes)
     return 0
+
+
+def fitness_cell(result: EpisodeResult, note: str = '') -> str:
+    """Mean +- std of the fitness, then the falls: a cell of the damage-style tables."""
+    mean, std = result.returns.mean(), result.returns.std()
+    digits = 0 if abs(mean) >= 100 else 2   # the ant's fitness units, the robot's metres
+    return f'{mean:.{digits}f} +- {std:.{digits}f}{note}, {int(result.fell.sum())} fell'
+
+
+def lifetime_rows(column: str, morphology: str, seen: str, result: EpisodeResult) -> list:
+    """One ``DAMAGE_CSV_FIELDS`` row per lifetime of ``result``."""
+    return [(column, morphology, seen, e, f'{result.returns[e]:.4f}',
+             f'{result.distances[e]:.4f}', int(result.steps[e]), int(result.fell[e]))
+            for e in range(len(result.returns))]
+
+
+def write_lifetimes(path: Path, lifetimes: list) -> None:
+    """Write the rows under ``DAMAGE_CSV_FIELDS``, all or nothing."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator='\n')
+    writer.writerow(DAMAGE_CSV_FIELDS)
+    writer.writerows(lifetimes)
+    write_atomically(path, text.getvalue().encode())
+    print(f'{len(lifetimes)} lifetimes in {path}')
 
 
 def target(args: argparse.Namespace) -> int:
@@ -236,6 +258,38 @@ def ablation(args: argparse.Namespace) -> int:
     return 0
 
 
+def freeze(args: argparse.Namespace) -> int:
+    loaded = given_files(args, 'freeze')
+    if any(cf.metadata.network.kind != 'hebbian' for cf in loaded.values()):
+        raise SystemExit('hebb experiment freeze: needs Hebbian coefficient files')
+    if min(args.at) < 1:
+        raise SystemExit('hebb experiment freeze: --at takes steps from 1 on')
+    columns = ['plastic'] + [f'frozen after {at}' for at in args.at]
+    lifetimes = []
+    for kind, cf in loaded.items():
+        print(f'{kind}: {args.episodes} lifetimes a cell, the same ones in every column')
+        print(f'| morphology | {" | ".join(columns)} |')
+        print('|---|' + '---|' * len(columns))
+        for morphology in args.morphologies:
+            seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
+            cells = []
+            for column, at in zip(columns, [None, *args.at]):
+
+                def on_step(t, policy, infos, at=at):
+                    if t + 1 == at:
+                        policy.network.plastic = False
+
+                r = evaluate_file(cf, morphology, args.episodes, args.seed,
+                                  max_steps=args.max_steps, on_step=on_step,
+                                  max_joint_velocity=args.max_joint_velocity)
+                cells.append(fitness_cell(r))
+                lifetimes += lifetime_rows(f'{kind} {column}', morphology, seen, r)
+            print(f'| {morphology} ({seen}) | {" | ".join(cells)} |')
+    if args.csv:
+        write_lifetimes(Path(args.csv), lifetimes)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb experiment', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -267,7 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument('--window', type=int, default=100, help='steps to measure speed over')
     a.add_argument('--recover', type=float, default=0.9, help='fraction of the speed before')
     a.add_argument('--plot', metavar='PNG', help='also plot the distance traces')
-    for p in (d, t, o, a):
+    f = sub.add_parser('freeze', help='the same lifetimes with plasticity off after a step')
+    f.add_argument('--hebbian', metavar='FILE', nargs='+', required=True)
+    f.add_argument('--at', type=int, nargs='+', default=[100, 200, 400],
+                   help='steps after whose update the weights stay as they are')
+    f.add_argument('--morphologies', nargs='+', default=['whole', 'damaged_left_front'])
+    f.add_argument('--csv', metavar='FILE', help='also write every lifetime (as damage does)')
+    for p in (d, t, o, a, f):
         p.add_argument('--episodes', type=int, default=5)
         p.add_argument('--max-steps', type=int, help='control steps per episode')
         p.add_argument('--seed', type=int, default=0)
@@ -278,4 +338,4 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     return {'damage': damage, 'target': target, 'onset': walking_onset,
-            'ablation': ablation}[args.experiment](args)
+            'ablation': ablation, 'freeze': freeze}[args.experiment](args)

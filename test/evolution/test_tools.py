@@ -18,7 +18,7 @@ import csv
 import shutil
 
 import gymnasium
-from hebb_controller.config import load_config
+from hebb_controller.config import load_config, validate_config
 from hebb_controller.evolution import evaluate, experiment, plots
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
 from hebb_controller.evolution.layout import coefficient_metadata, coefficient_tensors, save_genome
@@ -242,6 +242,39 @@ def test_ablation_runs_and_reports(coefficients, capsys, tmp_path):
     out = capsys.readouterr().out
     assert out.count('| ablated |') == 2 and out.count('| control |') == 2
     assert (tmp_path / 'ablation.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_freeze_runs_the_same_lifetimes_with_the_weights_held_after_each_step(
+        coefficients, capsys, tmp_path):
+    lifetimes = tmp_path / 'freeze.csv'
+    experiment.main(['freeze', '--hebbian', str(coefficients), '--episodes', '2',
+                     '--max-steps', '120', '--at', '1', '500', '--morphologies', 'whole',
+                     '--csv', str(lifetimes)])
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == '| morphology | plastic | frozen after 1 | frozen after 500 |'
+    assert out[3].startswith('| whole (seen) | ')
+    with lifetimes.open() as f:
+        rows = list(csv.DictReader(f))
+    column = {name: [(r['fitness'], r['steps']) for r in rows if r['column'] == name]
+              for name in ('hebbian plastic', 'hebbian frozen after 1',
+                           'hebbian frozen after 500')}
+    assert len(rows) == 6 and all(len(lives) == 2 for lives in column.values())
+    # after the episode's end: the plastic lifetimes exactly; after step 1: others
+    assert column['hebbian frozen after 500'] == column['hebbian plastic']
+    assert column['hebbian frozen after 1'] != column['hebbian plastic']
+
+
+def test_freeze_needs_hebbian_files_and_steps_from_one(coefficients, tmp_path):
+    with pytest.raises(SystemExit, match='steps from 1 on'):
+        experiment.main(['freeze', '--hebbian', str(coefficients), '--at', '0'])
+    config = validate_config({**load_config('smoke').model_dump(mode='json'),
+                              'es': {'genome': 'static'}})
+    spec = GenomeSpec.from_config(config)
+    static = tmp_path / 'static.safetensors'
+    coefficient_file.save(static, coefficient_metadata(config, spec, None, {}),
+                          coefficient_tensors(spec, torch.zeros(spec.size)))
+    with pytest.raises(SystemExit, match='needs Hebbian coefficient files'):
+        experiment.main(['freeze', '--hebbian', str(static)])
 
 
 def test_plots_write_pngs(coefficients, tmp_path):
