@@ -40,7 +40,7 @@ from hebb_controller.evolution.es import derive_seed, EVAL_STREAM, UNEVOLVED_STR
 from hebb_controller.evolution.rollout import (EpisodeResult, genome_of, GenomeSpec,
                                                input_normalization, make_batch, Policy,
                                                run_episodes, StepHook)
-from hebb_controller.plasticity import coefficient_file
+from hebb_controller.plasticity import coefficient_file, HebbianNetwork
 from hebb_controller.plasticity.coefficient_file import CoefficientFile
 from hebb_controller.sim import CAR_RACING_ID
 import numpy as np
@@ -81,6 +81,44 @@ class HoldStill:
 
     def narrow(self, rows: Sequence[int]) -> None:
         """Nothing to narrow: zeros cost nothing."""
+
+
+class FrozenFrom:
+    """
+    A Hebbian policy whose every lifetime starts from given weights, plasticity off.
+
+    ``weights``: per layer ``[k, n_in, n_out]``, row i for individual i (as
+    ``HebbianNetwork.weights`` gives them), so each lifetime keeps its own.
+    """
+
+    def __init__(self, policy: Policy, weights: Sequence[torch.Tensor]) -> None:
+        if not isinstance(policy.network, HebbianNetwork):
+            raise ValueError('only a Hebbian network has weights to start from')
+        self._policy = policy
+        self._weights = list(weights)
+
+    @property
+    def width(self) -> int:
+        """Individuals the wrapped policy computes now."""
+        return self._policy.width
+
+    def _freeze(self) -> None:
+        self._policy.network.plastic = False
+
+    def reset(self, seeds: Sequence[int]) -> None:
+        """Start each lifetime from its given weights instead of random ones."""
+        self._policy.reset(seeds)
+        self._policy.network.set_weights(self._weights)
+        self._freeze()
+
+    def act(self, obs: Any) -> np.ndarray:
+        """Return the wrapped policy's actions; its weights never move."""
+        return self._policy.act(obs)
+
+    def narrow(self, rows: Sequence[int]) -> None:
+        """Narrow the wrapped policy; its smaller network stays frozen."""
+        self._policy.narrow(rows)
+        self._freeze()
 
 
 class RecordActions:
@@ -159,7 +197,8 @@ def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed:
                   env_overrides: Optional[dict[str, Any]] = None,
                   genome: Optional[torch.Tensor] = None, still: bool = False,
                   max_joint_velocity: Optional[float] = None,
-                  record_actions: bool = False) -> EpisodeResult:
+                  record_actions: bool = False,
+                  start_weights: Optional[Sequence[torch.Tensor]] = None) -> EpisodeResult:
     """
     Run ``episodes`` lifetimes of the file's rules on ``morphology``, in its training env.
 
@@ -168,13 +207,16 @@ def evaluate_file(loaded: CoefficientFile, morphology: str, episodes: int, seed:
     (:func:`training_env`);
     ``genome``: run these genes in the file's network instead of its own;
     ``still``: zero actions instead of the network (:class:`HoldStill`);
-    ``record_actions``: keep every step's actions in the result's ``actions``.
+    ``record_actions``: keep every step's actions in the result's ``actions``;
+    ``start_weights``: every lifetime on these weights, frozen (:class:`FrozenFrom`).
     """
     torch.set_num_threads(1)
     env_config = training_env(loaded, env_id, max_steps, max_joint_velocity)
     seeds = [derive_seed(seed, EVAL_STREAM, e) for e in range(episodes)]
     policy = (HoldStill(episodes, len(loaded.metadata.layout.action_names)) if still
               else policy_for(loaded, episodes, genome))
+    if start_weights is not None:
+        policy = FrozenFrom(policy, start_weights)
     recorder = RecordActions(policy) if record_actions else None
     with make_batch(env_config, morphology, episodes, **(env_overrides or {})) as batch:
         result = run_episodes(recorder or policy, batch, seeds, on_step)

@@ -54,7 +54,10 @@ organise its weights once? The same lifetimes (seeds, start poses) run with
 plasticity throughout and with it switched off after the ``--at`` step's
 update, each freeze point its own column; the weights then stay as the rules
 left them. Where a frozen column matches the plastic one, the rules' work
-after that step did not matter on that body.
+after that step did not matter on that body. ``--organise-on M`` adds, per
+step, a column of lifetimes that start on the weights the same lifetimes
+(same seeds) had grown on body M by then, frozen from their first step: does
+a body need weights of its own, or does any organised network walk on it?
 """
 
 import argparse
@@ -258,6 +261,28 @@ def ablation(args: argparse.Namespace) -> int:
     return 0
 
 
+def organised_weights(cf: coefficient_file.CoefficientFile, morphology: str, at: int,
+                      args: argparse.Namespace) -> tuple[list, int]:
+    """
+    Return each lifetime's weights after the ``at`` step's update on ``morphology``.
+
+    With them, how many of those lifetimes had ended before that step: their
+    networks ran on, on the last input.
+    """
+    kept = []
+
+    def on_step(t, policy, infos):
+        if t + 1 == at:
+            kept.extend(policy.network.weights)
+
+    r = evaluate_file(cf, morphology, args.episodes, args.seed, max_steps=args.max_steps,
+                      on_step=on_step, max_joint_velocity=args.max_joint_velocity)
+    if not kept:
+        raise SystemExit(f'hebb experiment freeze: every lifetime on {morphology} ended '
+                         f'before step {at}')
+    return kept, int((r.steps < at).sum())
+
+
 def freeze(args: argparse.Namespace) -> int:
     loaded = given_files(args, 'freeze')
     if any(cf.metadata.network.kind != 'hebbian' for cf in loaded.values()):
@@ -265,15 +290,25 @@ def freeze(args: argparse.Namespace) -> int:
     if min(args.at) < 1:
         raise SystemExit('hebb experiment freeze: --at takes steps from 1 on')
     columns = ['plastic'] + [f'frozen after {at}' for at in args.at]
+    if args.organise_on:
+        columns += [f"{args.organise_on}'s weights after {at}" for at in args.at]
     lifetimes = []
     for kind, cf in loaded.items():
         print(f'{kind}: {args.episodes} lifetimes a cell, the same ones in every column')
+        starts = {}
+        for at in args.at if args.organise_on else ():
+            starts[at], ended = organised_weights(cf, args.organise_on, at, args)
+            if ended:
+                print(f'{ended} of the lifetimes on {args.organise_on} had ended before '
+                      f'step {at}')
         print(f'| morphology | {" | ".join(columns)} |')
         print('|---|' + '---|' * len(columns))
         for morphology in args.morphologies:
             seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
+            runs = [(None, None), *((at, None) for at in args.at),
+                    *((None, weights) for weights in starts.values())]
             cells = []
-            for column, at in zip(columns, [None, *args.at]):
+            for column, (at, start) in zip(columns, runs):
 
                 def on_step(t, policy, infos, at=at):
                     if t + 1 == at:
@@ -281,7 +316,8 @@ def freeze(args: argparse.Namespace) -> int:
 
                 r = evaluate_file(cf, morphology, args.episodes, args.seed,
                                   max_steps=args.max_steps, on_step=on_step,
-                                  max_joint_velocity=args.max_joint_velocity)
+                                  max_joint_velocity=args.max_joint_velocity,
+                                  start_weights=start)
                 cells.append(fitness_cell(r))
                 lifetimes += lifetime_rows(f'{kind} {column}', morphology, seen, r)
             print(f'| {morphology} ({seen}) | {" | ".join(cells)} |')
@@ -327,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='steps after whose update the weights stay as they are')
     f.add_argument('--morphologies', nargs='+', default=['whole', 'damaged_left_front'])
     f.add_argument('--csv', metavar='FILE', help='also write every lifetime (as damage does)')
+    f.add_argument('--organise-on', metavar='MORPHOLOGY',
+                   help='also run every body frozen from the start on the weights that '
+                        'lifetimes on this body had after each --at step (the same seeds)')
     for p in (d, t, o, a, f):
         p.add_argument('--episodes', type=int, default=5)
         p.add_argument('--max-steps', type=int, help='control steps per episode')

@@ -264,6 +264,38 @@ def test_freeze_runs_the_same_lifetimes_with_the_weights_held_after_each_step(
     assert column['hebbian frozen after 1'] != column['hebbian plastic']
 
 
+def test_organised_weights_walk_the_same_lifetimes_frozen_from_their_start(
+        coefficients, capsys, tmp_path):
+    lifetimes = tmp_path / 'organised.csv'
+    experiment.main(['freeze', '--hebbian', str(coefficients), '--episodes', '2',
+                     '--max-steps', '120', '--at', '30', '--organise-on', 'whole',
+                     '--morphologies', 'whole', '--csv', str(lifetimes)])
+    header = capsys.readouterr().out.splitlines()[1]
+    assert header == ("| morphology | plastic | frozen after 30 | whole's weights after 30 |")
+    with lifetimes.open() as f:
+        rows = list(csv.DictReader(f))
+    organised = [r for r in rows if r['column'] == "hebbian whole's weights after 30"]
+    assert len(organised) == 2
+    assert [r['fitness'] for r in organised] != [r['fitness'] for r in rows[:2]]
+
+
+def test_a_frozen_start_holds_each_lifetimes_given_weights_through_a_narrowing(coefficients):
+    loaded = coefficient_file.load(coefficients)
+    policy = evaluate.policy_for(loaded, 3)
+    policy.reset([0, 1, 2])
+    start = [torch.randn_like(w) for w in policy.network.weights]
+    inner = evaluate.policy_for(loaded, 3)
+    frozen = evaluate.FrozenFrom(inner, start)
+    frozen.reset([5, 6, 7])
+    obs = np.random.default_rng(0).normal(size=(3, policy.network.layer_sizes[0]))
+    for _ in range(3):
+        frozen.act(obs.astype(np.float32))
+    assert all(torch.equal(w, s) for w, s in zip(inner.network.weights, start))
+    frozen.narrow([2])
+    frozen.act(obs.astype(np.float32))
+    assert all(torch.equal(w[0], s[2]) for w, s in zip(inner.network.weights, start))
+
+
 def test_freeze_needs_hebbian_files_and_steps_from_one(coefficients, tmp_path):
     with pytest.raises(SystemExit, match='steps from 1 on'):
         experiment.main(['freeze', '--hebbian', str(coefficients), '--at', '0'])
