@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hebb_controller.config import ConfigError, load_config, load_node_params, \
     node_param_overrides, package_share, validate_config
+from hebb_controller.evolution.checkpoint import load_checkpoint
 from hebb_controller.evolution.train import METRICS
 from hebb_controller.plasticity import coefficient_file
 import pytest
@@ -119,3 +120,18 @@ def test_every_kept_run_holds_its_config_and_each_generation(run):
     assert tuple(reader.fieldnames) == METRICS
     assert [int(r['generation']) for r in rows] == list(range(len(rows)))
     assert 0 < len(rows) <= config.es.generations
+
+
+@pytest.mark.parametrize('run', sorted(p.parent.name for p in
+                                       KEPT_RUNS.glob('*/checkpoint.safetensors')))
+def test_every_kept_checkpoint_resumes_where_its_metrics_end(run):
+    # a copied folder must go on with `hebb train --resume`: a good file, its own seed,
+    # and a metrics row for every generation it has finished (a resume drops later rows)
+    folder = KEPT_RUNS / run
+    state, tensors = load_checkpoint(folder / 'checkpoint.safetensors')
+    config = validate_config(yaml.safe_load((folder / 'config.yaml').read_text()))
+    with (folder / 'metrics.csv').open() as f:
+        rows = sum(1 for _ in csv.DictReader(f))
+    assert state['es']['seed'] == config.es.seed
+    assert 0 < state['es']['generation'] <= rows
+    assert tensors['centre'].shape == tensors['best_genome'].shape
