@@ -103,6 +103,10 @@ def _registry() -> dict[str, Morphology]:
                    'left front lower leg at 1/4 length (the paper: held out)',
                    'shorten_lower_leg', 'left_front', 'ankle', SHORTEN_FACTOR),
     ]
+    for leg in ('left_hind', 'right_hind'):   # ours: which unseen legs the gait survives
+        variants.append(Morphology(
+            f'damaged_{leg}', f'{_side(leg)} lower leg at 1/4 length (ours: never trained on)',
+            'shorten_lower_leg', leg, 'ankle', SHORTEN_FACTOR))
     legs = ('left_front', 'right_front')
     for leg in legs:
         variants.append(Morphology(

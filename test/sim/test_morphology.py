@@ -48,7 +48,9 @@ def test_front_legs_are_the_ones_at_positive_x():
 
 
 @pytest.mark.parametrize('name,leg', [('damaged_left_front', 'left_front'),
-                                      ('damaged_right_front', 'right_front')])
+                                      ('damaged_right_front', 'right_front'),
+                                      ('damaged_left_hind', 'left_hind'),
+                                      ('damaged_right_hind', 'right_hind')])
 def test_damage_shortens_one_lower_leg_to_a_quarter(name, leg):
     whole, damaged = ant_mjcf(MORPHOLOGIES['whole']), ant_mjcf(MORPHOLOGIES[name])
     for other, parts in ANT_LEGS.items():
