@@ -58,6 +58,12 @@ after that step did not matter on that body. ``--organise-on M`` adds, per
 step, a column of lifetimes that start on the weights the same lifetimes
 (same seeds) had grown on body M by then, frozen from their first step: does
 a body need weights of its own, or does any organised network walk on it?
+
+``paired CSV A B``: two columns of a lifetimes CSV (any of the above with
+``--csv``) compared lifetime by lifetime, per morphology: the mean of B - A
+with its standard error, and in how many lifetimes B scored higher. The
+columns share their lifetimes, so this is far tighter than comparing the
+two means, whose spreads are mostly the lifetimes' own.
 """
 
 import argparse
@@ -326,6 +332,49 @@ def freeze(args: argparse.Namespace) -> int:
     return 0
 
 
+def paired_differences(path: Path, first: str, second: str) -> dict[str, np.ndarray]:
+    """Per morphology, ``second - first`` fitness of each lifetime both columns lived."""
+    fitness: dict[tuple[str, str], dict[str, float]] = {}
+    try:
+        with Path(path).open(newline='') as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != DAMAGE_CSV_FIELDS:
+                raise SystemExit(f'{path}: not a lifetimes CSV (expected the columns '
+                                 f'{", ".join(DAMAGE_CSV_FIELDS)})')
+            for row in reader:
+                fitness.setdefault((row['column'], row['morphology']), {})[row['episode']] = \
+                    float(row['fitness'])
+    except OSError as err:
+        raise SystemExit(f'{path}: {err.strerror}') from None
+    except ValueError as err:
+        raise SystemExit(f'{path}: a bad fitness value ({err})') from None
+    columns = sorted({c for c, _ in fitness})
+    for name in (first, second):
+        if name not in columns:
+            raise SystemExit(f'{path}: no column {name!r}; it has: {", ".join(columns)}')
+    differences = {}
+    for (column, morphology), a in fitness.items():
+        b = fitness.get((second, morphology)) if column == first else None
+        shared = sorted(set(a) & set(b or ()), key=int)
+        if shared:
+            differences[morphology] = np.array([b[e] - a[e] for e in shared])
+    if not differences:
+        raise SystemExit(f'{path}: {first!r} and {second!r} share no lifetime')
+    return differences
+
+
+def paired(args: argparse.Namespace) -> int:
+    differences = paired_differences(Path(args.csv), args.first, args.second)
+    print(f'| morphology | lifetimes | {args.second} - {args.first}, +- its standard error | '
+          f'{args.second} higher |')
+    print('|---|---|---|---|')
+    for morphology, d in differences.items():
+        error = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float('nan')
+        print(f'| {morphology} | {len(d)} | {d.mean():.1f} +- {error:.1f} | '
+              f'{int((d > 0).sum())} of {len(d)} |')
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='hebb experiment', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -366,6 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument('--organise-on', metavar='MORPHOLOGY',
                    help='also run every body frozen from the start on the weights that '
                         'lifetimes on this body had after each --at step (the same seeds)')
+    c = sub.add_parser('paired', help='two columns of a lifetimes CSV, lifetime by lifetime')
+    c.add_argument('csv', metavar='CSV', help='written by --csv of damage or freeze')
+    c.add_argument('first', metavar='A', help='column name, as in the CSV')
+    c.add_argument('second', metavar='B', help='column compared with A (B - A)')
     for p in (d, t, o, a, f):
         p.add_argument('--episodes', type=int, default=5)
         p.add_argument('--max-steps', type=int, help='control steps per episode')
@@ -377,4 +430,4 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     return {'damage': damage, 'target': target, 'onset': walking_onset,
-            'ablation': ablation, 'freeze': freeze}[args.experiment](args)
+            'ablation': ablation, 'freeze': freeze, 'paired': paired}[args.experiment](args)

@@ -309,6 +309,41 @@ def test_freeze_needs_hebbian_files_and_steps_from_one(coefficients, tmp_path):
         experiment.main(['freeze', '--hebbian', str(static)])
 
 
+def lifetimes_csv(path, rows):
+    path.write_text(','.join(experiment.DAMAGE_CSV_FIELDS) + '\n' + ''.join(
+        f'{column},{morphology},unseen,{episode},{fitness},0,10,0\n'
+        for column, morphology, episode, fitness in rows))
+    return path
+
+
+def test_paired_compares_the_same_lifetimes_of_two_columns(tmp_path, capsys):
+    # B is A plus 1, 2, 3 on the same episodes: a spread of its own that pairing removes
+    rows = [('a', 'whole', e, f) for e, f in enumerate((100.0, -50.0, 400.0))]
+    rows += [('b', 'whole', e, f + e + 1) for e, f in enumerate((100.0, -50.0, 400.0))]
+    rows += [('a', 'hind', 0, 5.0), ('b', 'hind', 0, 4.0), ('b', 'hind', 1, 9.0)]
+    path = lifetimes_csv(tmp_path / 'l.csv', rows)
+    d = experiment.paired_differences(path, 'a', 'b')
+    assert d['whole'].tolist() == [1.0, 2.0, 3.0]
+    assert d['hind'].tolist() == [-1.0]           # episode 1 has no partner in a
+    assert experiment.main(['paired', str(path), 'a', 'b']) == 0
+    out = capsys.readouterr().out
+    assert '| whole | 3 | 2.0 +- 0.6 | 3 of 3 |' in out
+    assert '| hind | 1 | -1.0 +- nan | 0 of 1 |' in out
+
+
+def test_paired_refuses_what_it_cannot_pair_with_the_reason(tmp_path):
+    path = lifetimes_csv(tmp_path / 'l.csv', [('a', 'whole', 0, 1.0), ('b', 'hind', 0, 2.0)])
+    with pytest.raises(SystemExit, match="no column 'c'; it has: a, b"):
+        experiment.main(['paired', str(path), 'a', 'c'])
+    with pytest.raises(SystemExit, match='share no lifetime'):
+        experiment.main(['paired', str(path), 'a', 'b'])
+    (tmp_path / 'metrics.csv').write_text('generation,fitness_best\n0,1\n')
+    with pytest.raises(SystemExit, match='not a lifetimes CSV'):
+        experiment.main(['paired', str(tmp_path / 'metrics.csv'), 'a', 'b'])
+    with pytest.raises(SystemExit, match='No such file'):
+        experiment.main(['paired', str(tmp_path / 'missing.csv'), 'a', 'b'])
+
+
 def test_plots_write_pngs(coefficients, tmp_path):
     (tmp_path / 'metrics.csv').write_text(
         'generation,fitness_best,fitness_mean,best_so_far\n0,1,0,1\n1,3,1,3\n')
