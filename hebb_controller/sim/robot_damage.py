@@ -45,6 +45,8 @@ import xml.etree.ElementTree as ET
 
 # morphology leg suffix -> A1 leg prefix; damage is defined on the front legs, as for the ant
 LEGS = {'left_front': 'FL', 'right_front': 'FR'}
+# only shortened, as on the ant: which unseen legs a gait survives
+HIND_LEGS = {'left_hind': 'RL', 'right_hind': 'RR'}
 # the ant's joint role -> the A1 joints (name parts) that play it
 JOINT_ROLES = {'hip': ('hip', 'upper'), 'ankle': ('lower',)}
 SHORTENED_FRACTION = 0.25
@@ -77,6 +79,8 @@ def _registry() -> dict[str, Damage]:
     morphologies = {'whole': Damage()}
     for leg in ('right_front', 'left_front'):
         morphologies[f'damaged_{leg}'] = Damage(shortened=(LEGS[leg],))
+    for leg, name in HIND_LEGS.items():
+        morphologies[f'damaged_{leg}'] = Damage(shortened=(name,))
     for leg in LEGS:
         morphologies[f'lost_lower_leg_{leg}'] = Damage(lost_lower_leg=(LEGS[leg],))
     for leg in LEGS:

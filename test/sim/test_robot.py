@@ -21,7 +21,7 @@ from gymnasium.utils.env_checker import check_env
 from hebb_controller.config import EnvConfig
 from hebb_controller.sim import ROBOT_ID
 from hebb_controller.sim.robot import RobotQuadrupedEnv
-from hebb_controller.sim.robot_damage import LEGS, MORPHOLOGIES
+from hebb_controller.sim.robot_damage import HIND_LEGS, LEGS, MORPHOLOGIES
 import numpy as np
 import pybullet
 import pytest
@@ -236,7 +236,8 @@ def test_each_damage_changes_the_dynamics(morphology, whole_walk):
     n = min(len(observations), len(whole_obs))
     assert np.abs(observations[:n] - whole_obs[:n]).max() > 0.05
     cid, robot = env.client_id, env._robot
-    prefix = next(prefix for side, prefix in LEGS.items() if side in morphology)
+    prefix = next(prefix for side, prefix in {**LEGS, **HIND_LEGS}.items()
+                  if side in morphology)
     knee = env._joints[env.joint_names.index(f'{prefix}_lower_joint')]
     role = morphology.rsplit('_', 1)[-1]
     parts = ('hip', 'upper') if role == 'hip' else ('lower',)
