@@ -354,8 +354,10 @@ def paired_differences(path: Path, first: str, second: str) -> dict[str, np.ndar
             raise SystemExit(f'{path}: no column {name!r}; it has: {", ".join(columns)}')
     differences = {}
     for (column, morphology), a in fitness.items():
-        b = fitness.get((second, morphology)) if column == first else None
-        shared = sorted(set(a) & set(b or ()), key=int)
+        if column != first:
+            continue
+        b = fitness.get((second, morphology), {})
+        shared = sorted(a.keys() & b.keys(), key=int)
         if shared:
             differences[morphology] = np.array([b[e] - a[e] for e in shared])
     if not differences:

@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Mapping
 import xml.etree.ElementTree as ET
 
-# morphology leg suffix -> A1 leg prefix; damage is defined on the front legs, as for the ant
+# morphology leg suffix -> A1 leg prefix; every kind of damage applies to the front legs,
+# as for the ant
 LEGS = {'left_front': 'FL', 'right_front': 'FR'}
 # only shortened, as on the ant: which unseen legs a gait survives
 HIND_LEGS = {'left_hind': 'RL', 'right_hind': 'RR'}
