@@ -25,6 +25,8 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
+from hebb_controller.errors import InputError
+
 # target -> module whose main(argv) runs `hebb bench <target>`
 BENCHMARKS = {
     'plasticity': 'hebb_controller.plasticity.benchmark',
@@ -66,12 +68,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     module = BENCHMARKS[args.target] if args.command == 'bench' else COMMANDS[args.command][0]
     try:
         return _run_module(module, rest)
-    except ValueError as err:
-        from hebb_controller.config import ConfigError   # here: it imports torch
-        if not isinstance(err, ConfigError):
+    except InputError as err:
+        print(f'hebb {args.command}: {err}', file=sys.stderr)
+        return err.exit_code
+    except OSError as err:
+        if err.filename is None:   # not about a file the user named: keep the trace
             raise
-        print(f'hebb {args.command}: {err}', file=sys.stderr)   # a bad setting: no trace
-        return 2
+        print(f'hebb {args.command}: {err.filename}: {err.strerror}', file=sys.stderr)
+        return 1
 
 
 if __name__ == '__main__':

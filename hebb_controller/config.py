@@ -22,6 +22,7 @@ pydantic model: unknown keys and wrong types are errors that name the key.
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
+from hebb_controller.errors import InputError
 from hebb_controller.plasticity.rules import RULE_NAMES
 from pydantic import (BaseModel, ConfigDict, Field, field_validator, model_validator,
                       ValidationError)
@@ -32,8 +33,10 @@ PACKAGE_NAME = 'hebb_controller'
 Device = Literal['auto', 'cpu', 'cuda']
 
 
-class ConfigError(ValueError):
-    """A configuration file that cannot be used, with the reason."""
+class ConfigError(InputError):
+    """A configuration file or setting that cannot be used, with the reason."""
+
+    exit_code = 2   # a bad setting, like a bad command-line option
 
 
 class StrictModel(BaseModel):

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from hebb_controller.atomic_write import write_atomically
+from hebb_controller.errors import InputError
 from safetensors import safe_open, SafetensorError
 from safetensors.torch import save as save_safetensors
 import torch
@@ -45,7 +46,7 @@ LATEST = 'checkpoint.safetensors'
 PREVIOUS = 'checkpoint.prev.safetensors'
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that must not be resumed from, with the reason."""
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 from hebb_controller.atomic_write import write_atomically
+from hebb_controller.errors import InputError
 from hebb_controller.plasticity.conv import ConvFrontEnd
 from hebb_controller.plasticity.genome import layer_shapes
 from hebb_controller.plasticity.network import HebbianNetwork, StaticNetwork
@@ -49,7 +50,7 @@ FORMAT_VERSION = 2
 METADATA_KEY = 'hebb_controller'
 
 
-class CoefficientFileError(ValueError):
+class CoefficientFileError(InputError):
     """A coefficient file that must not be used, with the reason."""
 
 

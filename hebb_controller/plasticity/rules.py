@@ -23,6 +23,7 @@ exchanged with it; note ``AD_lr`` keeps eta last (A, D, eta).
 from dataclasses import dataclass
 from typing import Mapping
 
+from hebb_controller.errors import unknown_name
 import numpy as np
 
 
@@ -76,5 +77,4 @@ def get_rule(name: str) -> Rule:
     try:
         return RULES[name]
     except KeyError:
-        raise ValueError(
-            f'unknown plasticity rule {name!r}; known rules: {", ".join(RULE_NAMES)}') from None
+        raise unknown_name('plasticity rule', name, RULE_NAMES) from None

@@ -44,6 +44,7 @@ import os
 from typing import Literal, Optional
 import xml.etree.ElementTree as ElementTree
 
+from hebb_controller.errors import unknown_name
 import pybullet_data
 
 Leg = Literal['left_front', 'right_front', 'left_hind', 'right_hind']
@@ -133,8 +134,7 @@ def get_morphology(name: str) -> Morphology:
     try:
         return MORPHOLOGIES[name]
     except KeyError:
-        raise ValueError(f'unknown morphology {name!r}; known: '
-                         f'{", ".join(MORPHOLOGIES)}') from None
+        raise unknown_name('morphology', name, MORPHOLOGIES) from None
 
 
 @functools.lru_cache(maxsize=1)

@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Mapping
 import xml.etree.ElementTree as ET
 
+from hebb_controller.errors import unknown_name
+
 # morphology leg suffix -> A1 leg prefix; every kind of damage applies to the front legs,
 # as for the ant
 LEGS = {'left_front': 'FL', 'right_front': 'FR'}
@@ -97,12 +99,11 @@ MORPHOLOGIES: dict[str, Damage] = _registry()
 
 
 def damage_for(name: str) -> Damage:
-    """Look a morphology up by name; unknown names raise ValueError listing the known ones."""
+    """Look a morphology up by name; unknown names raise an InputError listing the known ones."""
     try:
         return MORPHOLOGIES[name]
     except KeyError:
-        raise ValueError(f'unknown morphology {name!r}; known: '
-                         f'{", ".join(MORPHOLOGIES)}') from None
+        raise unknown_name('morphology', name, MORPHOLOGIES) from None
 
 
 def _find(root: ET.Element, tag: str, name: str) -> ET.Element:

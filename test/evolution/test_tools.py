@@ -82,6 +82,27 @@ def test_a_rate_limit_for_an_env_of_torques_is_refused_in_one_line(coefficients,
     assert 'Traceback' not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize('command, says', [
+    (['eval', '{missing}', '--episodes', '1'], '{missing}: cannot read'),
+    (['eval', '{corrupt}', '--episodes', '1'], '{corrupt}: not a valid safetensors file'),
+    (['experiment', 'damage', '--hebbian', '{corrupt}', '--episodes', '1'],
+     '{corrupt}: not a valid safetensors file'),
+    (['eval', '{good}', '--morphology', 'no_such_body', '--episodes', '1'],
+     "unknown morphology 'no_such_body'; known: whole, "),
+    (['plot', 'fitness', '{folder}', '--out', '{folder}'], '{folder}/metrics.csv: No such file'),
+])
+def test_bad_input_on_the_command_line_is_refused_in_one_line(
+        command, says, coefficients, tmp_path, capsys):
+    from hebb_controller import cli
+    paths = {'missing': tmp_path / 'missing.safetensors', 'corrupt': tmp_path / 'cut.safetensors',
+             'good': coefficients, 'folder': tmp_path / 'no_run'}
+    paths['corrupt'].write_bytes(coefficients.read_bytes()[:200])
+    assert cli.main([part.format(**paths) for part in command]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f'hebb {command[0]}: {says.format(**paths)}')
+    assert 'Traceback' not in err and len(err.strip().splitlines()) == 1
+
+
 def test_summary_says_when_the_falls_ended():
     result = EpisodeResult(returns=np.array([5.0, -1.0, 2.0]), distances=np.array([1.0, 0.0, 2.0]),
                            steps=np.array([400, 202, 210]), infos=[{}, {}, {}],
