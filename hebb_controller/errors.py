@@ -12,7 +12,6 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-
 """
 Errors caused by what a user handed in (a file, a setting, a name).
 

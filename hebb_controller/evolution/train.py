@@ -360,13 +360,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     if not args.resume and not args.config:
         build_parser().error('CONFIG or --resume RUN_DIR is required')
-    try:
-        config, run_dir = resolve_run(args.config, args.resume or args.run_dir,
-                                      resume=bool(args.resume), seed=args.seed,
-                                      generations=args.generations)
-    except ConfigError as err:
-        print(f'hebb train: {err}', file=sys.stderr)
-        return 2
+    # a ConfigError here is printed in one line by the hebb command (cli.py)
+    config, run_dir = resolve_run(args.config, args.resume or args.run_dir,
+                                  resume=bool(args.resume), seed=args.seed,
+                                  generations=args.generations)
 
     recent: collections.deque = collections.deque(maxlen=10)
 
