@@ -30,6 +30,10 @@ motors go limp), the network left out.
 mean |action| and the standard deviation of the action over each lifetime's
 steps from STEP on (averaged over the lifetimes that last that long). A
 network that holds a fixed pose shows a spread near 0; a gait, a large one.
+``--path`` says where the body went: fitness counts progress along +x
+only, so a lifetime that scores nothing may have stood still or walked
+another way; this prints how far each travelled over the ground, how far
+from its start it ended and in which direction (quartiles over lifetimes).
 """
 
 import argparse
@@ -149,6 +153,41 @@ class RecordActions:
         self._policy.narrow(rows)
 
 
+class RecordPath:
+    """Step hook: every lifetime's body position in the ground plane after each step."""
+
+    def __init__(self) -> None:
+        self.xy: list[list[tuple[float, float]]] = []
+
+    def __call__(self, t: int, policy: Any, infos: list) -> None:
+        if 'y_position' not in infos[0]:
+            raise ConfigError('--path needs an env that reports where its body is '
+                              '(the walking envs do; CarRacing does not)')
+        self.xy.append([(info['x_position'], info['y_position']) for info in infos])
+
+
+def path_lines(xy: np.ndarray) -> list[str]:
+    """
+    ``--path``'s lines from positions ``[steps, lifetimes, 2]``: how far, how far off, which way.
+
+    Fitness counts progress along +x only; these say whether a lifetime that
+    scores nothing stood still or went somewhere else.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    travelled = np.linalg.norm(np.diff(xy, axis=0), axis=2).sum(axis=0)
+    net = xy[-1] - xy[0]
+    reach = np.linalg.norm(net, axis=1)
+    heading = np.degrees(np.arctan2(net[:, 1], net[:, 0]))
+
+    def spread(values: np.ndarray, unit: str, digits: int) -> str:
+        q1, median, q3 = np.percentile(values, [25, 50, 75])
+        return f'{median:.{digits}f}{unit} median ({q1:.{digits}f} to {q3:.{digits}f})'
+    return [f'path from the first step on, over {xy.shape[1]} lifetimes (quartiles):',
+            f'  travelled {spread(travelled, " m", 2)}',
+            f'  ended     {spread(reach, " m", 2)} from where it began',
+            f'  heading   {spread(heading, " deg", 0)}, 0 along +x, 90 along +y']
+
+
 def action_spread(actions: np.ndarray, steps: np.ndarray,
                   start: int) -> tuple[np.ndarray, np.ndarray, int]:
     """
@@ -265,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--action-spread', type=int, metavar='STEP',
                         help='also print, per joint, mean |action| and its std over each '
                              'lifetime from STEP on')
+    parser.add_argument('--path', action='store_true',
+                        help='also print how far each lifetime travelled over the ground, '
+                             'how far from its start it ended, and in which direction')
     return parser
 
 
@@ -297,8 +339,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     heading = (f'{args.coefficients}: {loaded.metadata.network.kind}, {args.morphology}, '
                f'{args.episodes} episodes')
     if not args.unevolved:
+        path = RecordPath() if args.path else None
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
-                               args.max_steps, still=args.still,
+                               args.max_steps, on_step=path, still=args.still,
                                max_joint_velocity=args.max_joint_velocity,
                                record_actions=args.action_spread is not None)
         if args.still:
@@ -306,9 +349,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print('\n'.join([heading, *summary(result)]))
         if args.action_spread is not None:
             print('\n'.join(spread_lines(loaded, result, args.action_spread)))
+        if path is not None:
+            print('\n'.join(path_lines(np.array(path.xy))))
         return 0
-    if args.action_spread is not None:
-        raise ConfigError("--action-spread reads the file's own network, not --unevolved")
+    if args.action_spread is not None or args.path:
+        raise ConfigError("--action-spread and --path read the file's own network, "
+                          'not --unevolved')
     means, falls = [], []
     for k, genome in enumerate(unevolved_genomes(loaded, args.unevolved, args.seed)):
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,

@@ -298,9 +298,9 @@ class AntBulletEnv(gymnasium.Env):
                          for v in state], dtype=np.float32)
 
     def _info(self) -> dict[str, Any]:
-        x = self._torso_pos[0]
-        return {'x_position': x, 'distance_walked': x - self._start_x, 'torso_z':
-                self._torso_pos[2], 'step': self._steps, 'scored_steps': self._scored}
+        x, y, z = self._torso_pos
+        return {'x_position': x, 'y_position': y, 'distance_walked': x - self._start_x,
+                'torso_z': z, 'step': self._steps, 'scored_steps': self._scored}
 
     def _push(self) -> None:
         """One control step of horizontal force on the torso, in a random direction."""

@@ -318,6 +318,7 @@ class RobotQuadrupedEnv(gymnasium.Env):
             pybullet.stepSimulation(physicsClientId=cid)
         pos, _ = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
         self._x0 = self._x = pos[0]
+        self._y = pos[1]
         self._height0 = pos[2]
         self._lin_vel = pybullet.getBaseVelocity(self._robot, physicsClientId=cid)[0]
         self._steps = 0
@@ -381,7 +382,7 @@ class RobotQuadrupedEnv(gymnasium.Env):
             for _ in range(self.substeps):
                 pybullet.stepSimulation(physicsClientId=cid)
 
-        obs, (x, z, roll, pitch, power) = self._observe()
+        obs, (x, self._y, z, roll, pitch, power) = self._observe()
         progress = x - self._x
         self._x = x
         energy = ENERGY_COST * power * self.control_step
@@ -431,10 +432,11 @@ class RobotQuadrupedEnv(gymnasium.Env):
         np.minimum(np.maximum(obs, self._obs_low, out=obs), self._obs_high, out=obs)
         roll = math.atan2(m[7], m[8])
         pitch = -math.asin(max(-1.0, min(1.0, m[6])))
-        return obs.astype(np.float32), (pos[0], pos[2], roll, pitch, power)
+        return obs.astype(np.float32), (pos[0], pos[1], pos[2], roll, pitch, power)
 
     def _info(self, progress: float, energy: float, posture: float) -> dict[str, Any]:
-        return {'x_position': self._x, 'distance_walked': self._x - self._x0, 'steps': self._steps,
+        return {'x_position': self._x, 'y_position': self._y,
+                'distance_walked': self._x - self._x0, 'steps': self._steps,
                 'forward_reward': progress, 'energy_cost': energy, 'posture_cost': posture}
 
     # --- state a robot reports besides the observation -------------------------------------

@@ -166,6 +166,35 @@ def test_recorded_actions_are_those_the_envs_were_given(coefficients, capsys):
     assert line.endswith(f'std {spread[0]:.3f}')
 
 
+def test_path_says_how_far_a_lifetime_went_and_which_way():
+    xy = np.zeros((4, 3, 2))
+    xy[:, 0, 0] = [0, 1, 2, 3]           # straight along +x
+    xy[:, 1, 1] = [0, 1, 0, 0]           # out along +y and back
+    xy[:, 2, 1] = [0, 1, 2, 2]           # along +y
+    assert evaluate.path_lines(xy) == [
+        'path from the first step on, over 3 lifetimes (quartiles):',
+        '  travelled 2.00 m median (2.00 to 2.50)',
+        '  ended     2.00 m median (1.00 to 2.50) from where it began',
+        '  heading   0 deg median (0 to 45), 0 along +x, 90 along +y']
+
+
+def test_path_follows_the_info_positions_of_the_lifetimes(coefficients, capsys):
+    loaded = coefficient_file.load(coefficients)
+    path = evaluate.RecordPath()
+    result = evaluate.evaluate_file(loaded, 'whole', 2, seed=1, max_steps=60, on_step=path)
+    xy = np.array(path.xy)
+    assert xy.shape == (int(result.steps.max()), 2, 2)
+    np.testing.assert_array_equal(xy[-1], [[i['x_position'], i['y_position']]
+                                           for i in result.infos])
+    assert evaluate.main([str(coefficients), '--episodes', '2', '--max-steps', '60',
+                          '--seed', '1', '--path']) == 0
+    out = capsys.readouterr().out
+    assert '\n'.join(evaluate.path_lines(xy)) in out
+    from hebb_controller import cli
+    assert cli.main(['eval', str(coefficients), '--unevolved', '2', '--path']) == 2
+    assert 'not --unevolved' in capsys.readouterr().err
+
+
 def test_action_spread_of_unevolved_genomes_is_refused_in_one_line(coefficients, capsys):
     from hebb_controller import cli
     assert cli.main(['eval', str(coefficients), '--unevolved', '2',

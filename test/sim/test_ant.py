@@ -133,6 +133,14 @@ def test_reward_is_forward_progress_per_control_step():
         assert total == pytest.approx(torso_moved / control_step, abs=0.1 / control_step)
 
 
+def test_info_gives_the_torso_position_in_the_ground_plane(env):
+    env.reset(seed=4)
+    for t in range(30):
+        info = env.step(gait(t))[-1]
+        pos, _ = pybullet.getBasePositionAndOrientation(env._ant, physicsClientId=env._client)
+        assert (info['x_position'], info['y_position'], info['torso_z']) == pos
+
+
 def test_ten_link_body_position_equals_the_mean_of_all_parts():
     for name in ('whole', 'damaged_left_front', 'lost_lower_leg_right_front'):
         e = AntBulletEnv(morphology=name)

@@ -157,6 +157,15 @@ def test_open_loop_gait_walks_forward(whole_walk):
     assert abs(info['x_position'] - info['distance_walked']) < 0.05   # started near the origin
 
 
+def test_info_gives_the_base_position_in_the_ground_plane(env):
+    env.reset(seed=4)
+    for i in range(30):
+        info = env.step(trot(i) + np.float32(0.3))[-1]    # a lopsided trot, off +x
+        pos, _ = pybullet.getBasePositionAndOrientation(env._robot,
+                                                        physicsClientId=env.client_id)
+        assert (info['x_position'], info['y_position']) == (pos[0], pos[1])
+
+
 def test_raw_step_is_the_physics_of_step():
     stepped, raw = RobotQuadrupedEnv(), RobotQuadrupedEnv()
     stepped.reset(seed=3)
