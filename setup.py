@@ -13,10 +13,14 @@
 # limitations under the License.
 
 from glob import glob
+import os
 
 from setuptools import find_packages, setup
 
 package_name = 'hebb_controller'
+# kept run centres, the warm starts of training configs (es.init_from): installed under the
+# same relative paths, so a config finds its start in the share folder as in the source tree
+KEPT_CENTRES = glob('docs/results/training/*/centre.safetensors')
 
 setup(
     name=package_name,
@@ -28,6 +32,8 @@ setup(
         ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
         ('share/' + package_name + '/config', glob('config/*.yaml')),
         ('share/' + package_name + '/coefficients', glob('coefficients/*.safetensors')),
+        *(('share/' + package_name + '/' + os.path.dirname(path), [path])
+          for path in KEPT_CENTRES),
     ],
     python_requires='>=3.10',
     install_requires=[

@@ -15,6 +15,7 @@
 """Every shipped YAML file validates; the kept training runs hold their config and metrics."""
 
 import csv
+import fnmatch
 from pathlib import Path
 
 from hebb_controller.config import ConfigError, load_config, load_node_params, \
@@ -48,6 +49,10 @@ def test_every_warm_start_names_a_kept_file_for_the_same_env(name):
     config = load_config(name)
     path = package_share() / config.es.init_from
     assert path.is_file(), f'{name}: es.init_from {config.es.init_from} is missing'
+    # setup.py installs the kept centres, so an installed package finds this start too
+    assert fnmatch.fnmatch(config.es.init_from, 'docs/results/training/*/centre.safetensors')
+    assert "glob('docs/results/training/*/centre.safetensors')" in \
+        (Path(__file__).resolve().parents[1] / 'setup.py').read_text()
     source = coefficient_file.load(path).metadata
     assert source.network.kind == config.es.genome
     assert source.env_id == config.env.env_id or config.env.env_id.endswith('RobotTarget-v0')

@@ -32,10 +32,11 @@ from pathlib import Path
 import sys
 from typing import Optional, Sequence
 
-from hebb_controller.config import ConfigError, load_node_params
+from hebb_controller.config import load_node_params
 from hebb_controller.control.observation import ObservationBuilder
+from hebb_controller.errors import InputError
 from hebb_controller.plasticity import coefficient_file
-from hebb_controller.plasticity.coefficient_file import CoefficientFile, CoefficientFileError
+from hebb_controller.plasticity.coefficient_file import CoefficientFile
 import yaml
 
 COMMAND_CONTROLLER = 'forward_position_controller'
@@ -121,7 +122,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         text = controllers_file(args.coefficients, loaded, joint_names=settings.joint_names,
                                 update_rate=args.update_rate, imu_sensor=args.imu_sensor,
                                 imu_frame=args.imu_frame)
-    except (CoefficientFileError, ConfigError, ValueError) as err:
+    except InputError:
+        raise   # the hebb command prints it, with its exit status
+    except ValueError as err:
         print(f'hebb ros2-control: {err}', file=sys.stderr)
         return 1
     if args.out is None:

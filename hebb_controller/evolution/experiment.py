@@ -339,19 +339,20 @@ def paired_differences(path: Path, first: str, second: str) -> dict[str, np.ndar
         with Path(path).open(newline='') as f:
             reader = csv.DictReader(f)
             if tuple(reader.fieldnames or ()) != DAMAGE_CSV_FIELDS:
-                raise SystemExit(f'{path}: not a lifetimes CSV (expected the columns '
-                                 f'{", ".join(DAMAGE_CSV_FIELDS)})')
+                raise SystemExit(f'hebb experiment paired: {path}: not a lifetimes CSV '
+                                 f'(expected the columns {", ".join(DAMAGE_CSV_FIELDS)})')
             for row in reader:
                 fitness.setdefault((row['column'], row['morphology']), {})[row['episode']] = \
                     float(row['fitness'])
     except OSError as err:
-        raise SystemExit(f'{path}: {err.strerror}') from None
+        raise SystemExit(f'hebb experiment paired: {path}: {err.strerror}') from None
     except ValueError as err:
-        raise SystemExit(f'{path}: a bad fitness value ({err})') from None
+        raise SystemExit(f'hebb experiment paired: {path}: a bad fitness value ({err})') from None
     columns = sorted({c for c, _ in fitness})
     for name in (first, second):
         if name not in columns:
-            raise SystemExit(f'{path}: no column {name!r}; it has: {", ".join(columns)}')
+            raise SystemExit(f'hebb experiment paired: {path}: no column {name!r}; '
+                             f'it has: {", ".join(columns)}')
     differences = {}
     for (column, morphology), a in fitness.items():
         if column != first:
@@ -361,7 +362,8 @@ def paired_differences(path: Path, first: str, second: str) -> dict[str, np.ndar
         if shared:
             differences[morphology] = np.array([b[e] - a[e] for e in shared])
     if not differences:
-        raise SystemExit(f'{path}: {first!r} and {second!r} share no lifetime')
+        raise SystemExit(f'hebb experiment paired: {path}: {first!r} and {second!r} '
+                         'share no lifetime')
     return differences
 
 

@@ -379,6 +379,6 @@ def main(argv: Optional[list[str]] = None) -> int:
               on_generation=log if args.no_progress else None)
     except RunBusyError as err:
         print(f'hebb train: {err}', file=sys.stderr)
-        return 2
+        return 1
     print(f'run directory: {run_dir}')
     return 0

@@ -31,8 +31,8 @@ import sys
 from typing import Optional
 
 from diagnostic_msgs.msg import DiagnosticArray
-from hebb_controller.config import ConfigError, node_param_overrides, package_share
-from hebb_controller.plasticity.coefficient_file import CoefficientFileError
+from hebb_controller.config import node_param_overrides, package_share
+from hebb_controller.errors import InputError
 from hebb_controller.ros.controller_node import (ControllerNode, SHIPPED_COEFFICIENTS,
                                                  StartupError)
 from hebb_controller.ros.recording import Recorder
@@ -124,7 +124,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             counts = ', '.join(f'{t} {n}' for t, n in sorted(recorder.counts.items()))
             print(f'recorded {recorder.path}: {counts}')
         return 0
-    except (StartupError, ConfigError, CoefficientFileError, ValueError) as err:
+    except InputError:
+        raise   # the hebb command prints it, with its exit status
+    except (StartupError, ValueError) as err:
         print(f'hebb demo: {err}', file=sys.stderr)
         return 1
     except KeyboardInterrupt:

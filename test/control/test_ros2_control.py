@@ -76,6 +76,11 @@ def test_a_torque_file_and_a_bad_file_get_one_clear_line(tmp_path, capsys):
     assert 'no joint limits' in capsys.readouterr().err
     bad = tmp_path / 'bad.safetensors'
     bad.write_bytes(b'not a coefficient file')
-    assert main([str(bad)]) == 1
+    assert cli.main(['ros2-control', str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.startswith('hebb ros2-control: ') and err.count('\n') == 1
+    bad_params = tmp_path / 'controller.yaml'
+    bad_params.write_text('controller:\n  ros__parameters:\n    control_rate: fast\n')
+    assert cli.main(['ros2-control', str(ROOT / 'coefficients' / 'robot.safetensors'),
+                     '--params', str(bad_params)]) == 2      # a bad setting
+    assert capsys.readouterr().err.startswith('hebb ros2-control: ')

@@ -383,7 +383,7 @@ def test_paired_compares_the_same_lifetimes_of_two_columns(tmp_path, capsys):
 
 def test_paired_refuses_what_it_cannot_pair_with_the_reason(tmp_path):
     path = lifetimes_csv(tmp_path / 'l.csv', [('a', 'whole', 0, 1.0), ('b', 'hind', 0, 2.0)])
-    with pytest.raises(SystemExit, match="no column 'c'; it has: a, b"):
+    with pytest.raises(SystemExit, match="^hebb experiment paired: .*no column 'c'; it has: a, b"):
         experiment.main(['paired', str(path), 'a', 'c'])
     with pytest.raises(SystemExit, match='share no lifetime'):
         experiment.main(['paired', str(path), 'a', 'b'])

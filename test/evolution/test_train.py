@@ -265,7 +265,7 @@ def test_a_run_being_trained_refuses_a_second_trainer(tmp_path, capsys):
     with train_module.run_lock(run):                 # as another process's trainer would
         with pytest.raises(train_module.RunBusyError, match=f'pid {os.getpid()} on '):
             train(smoke(), run, progress=False)
-        assert train_module.main(['smoke', '--run-dir', str(run), '--no-progress']) == 2
+        assert train_module.main(['smoke', '--run-dir', str(run), '--no-progress']) == 1
         assert 'is being trained by another process' in capsys.readouterr().err
     assert not (run / checkpoint.LATEST).exists()    # the refused trainer wrote nothing
 
