@@ -18,7 +18,9 @@ Checkpoints of a run: the ES centre and best genome (safetensors) plus a JSON st
 One file per checkpoint, ``checkpoint.safetensors``: tensors ``centre`` and
 ``best_genome``, and under the ``hebb_controller.checkpoint`` metadata key a
 JSON document with the ES state (generation to run next, lr, sigma, seed),
-the best fitness so far, counters, and a SHA-256 of the tensor bytes. The
+the best fitness so far, counters, and a SHA-256 of the tensor bytes and the
+state (format version 2; version 1 files, whose checksum covers the tensors
+only, still load). The
 random streams are pure functions of (seed, generation, individual, episode)
 (see :mod:`es`), so the generation counter is the whole RNG state.
 
@@ -41,7 +43,8 @@ from safetensors.torch import save as save_safetensors
 import torch
 
 FORMAT = 'hebb_controller.checkpoint'
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READS = (1, 2)   # version 1: the same file, its checksum over the tensors alone
 LATEST = 'checkpoint.safetensors'
 PREVIOUS = 'checkpoint.prev.safetensors'
 
@@ -50,12 +53,15 @@ class CheckpointError(InputError):
     """A checkpoint that must not be resumed from, with the reason."""
 
 
-def _digest(tensors: dict[str, torch.Tensor]) -> str:
+def _digest(tensors: dict[str, torch.Tensor], state: Optional[dict[str, Any]] = None) -> str:
     digest = hashlib.sha256()
     for name in sorted(tensors):
         t = tensors[name].contiguous()
         digest.update(f'{name}|{t.dtype}|{tuple(t.shape)}|'.encode())
         digest.update(t.numpy().tobytes())
+    if state is not None:
+        # an edited generation, sigma or learning rate would resume another run
+        digest.update(b'state|' + json.dumps(state, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -64,7 +70,7 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any],
     """Write a new checkpoint atomically, keeping the current one as the previous."""
     tensors = {k: v.detach().to('cpu', torch.float32).contiguous() for k, v in tensors.items()}
     document = {'format': FORMAT, 'format_version': FORMAT_VERSION, 'state': state,
-                'sha256': _digest(tensors)}
+                'sha256': _digest(tensors, state)}
     data = save_safetensors(tensors, metadata={FORMAT: json.dumps(document)})
     latest = Path(run_dir) / LATEST
     if latest.exists():
@@ -92,14 +98,17 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]
         document = json.loads(metadata[FORMAT])
     except json.JSONDecodeError as err:
         raise CheckpointError(f'{path}: checkpoint metadata is not valid JSON: {err}') from None
-    if document.get('format_version') != FORMAT_VERSION:
-        raise CheckpointError(f'{path}: checkpoint format version '
-                              f'{document.get("format_version")!r}; this build reads '
-                              f'{FORMAT_VERSION}')
-    if _digest(tensors) != document.get('sha256'):
-        raise CheckpointError(f'{path}: tensor data does not match its SHA-256 checksum '
-                              '(the file is corrupt)')
-    return document['state'], tensors
+    version = document.get('format_version')
+    if version not in READS:
+        raise CheckpointError(f'{path}: checkpoint format version {version!r}; this build '
+                              f'reads {", ".join(map(str, READS))}')
+    state = document.get('state')
+    if not isinstance(state, dict):
+        raise CheckpointError(f'{path}: checkpoint metadata holds no state')
+    if _digest(tensors, state if version >= 2 else None) != document.get('sha256'):
+        raise CheckpointError(f'{path}: tensor data or state does not match its SHA-256 '
+                              'checksum (the file is corrupt or was edited)')
+    return state, tensors
 
 
 def load_latest(run_dir: Path, warn: Optional[Callable[[str], None]] = None

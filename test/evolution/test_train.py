@@ -15,6 +15,7 @@
 """Training end to end on Ray: outputs, worker-count independence, resume, stop, corruption."""
 
 import csv
+import json
 import os
 from pathlib import Path
 import shutil
@@ -32,6 +33,8 @@ from hebb_controller.evolution.train import (METRICS, resolve_run, SCALAR_TAGS,
                                              TENSORBOARD_DIR, train)
 from hebb_controller.plasticity import coefficient_file, HebbianNetwork
 import pytest
+from safetensors import safe_open
+from safetensors.torch import save as save_safetensors
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 import torch
 import yaml
@@ -179,6 +182,33 @@ def test_corrupt_checkpoint_is_refused_and_the_previous_one_used(straight_run, t
     train(config, run, resume=True, progress=False)
     assert metrics(run) == metrics(straight_run)
     assert centre(run)[1].equal(centre(straight_run)[1])
+
+
+def test_an_edited_checkpoint_state_is_refused_and_version_1_files_still_load(tmp_path):
+    state = {'es': {'generation': 7, 'sigma': 0.09, 'learning_rate': 0.19}, 'best_fitness': 3.5}
+    tensors = {'centre': torch.arange(6, dtype=torch.float32), 'best_genome': torch.ones(6)}
+    path = checkpoint.save_checkpoint(tmp_path, state, tensors)
+    assert checkpoint.load_checkpoint(path)[0] == state
+
+    def rewrite(edit):
+        with safe_open(str(path), framework='pt') as f:
+            document = json.loads(f.metadata()[checkpoint.FORMAT])
+            kept = {name: f.get_tensor(name) for name in f.keys()}
+        edit(document)
+        path.write_bytes(save_safetensors(kept, metadata={
+            checkpoint.FORMAT: json.dumps(document)}))
+
+    rewrite(lambda d: d['state']['es'].update(generation=2))     # valid JSON, another run
+    with pytest.raises(checkpoint.CheckpointError, match='state does not match its SHA-256'):
+        checkpoint.load_checkpoint(path)
+
+    def as_version_1(document):                      # what earlier builds wrote
+        document.update(format_version=1, sha256=checkpoint._digest(tensors))
+    rewrite(as_version_1)
+    assert checkpoint.load_checkpoint(path)[0]['es']['generation'] == 2
+    rewrite(lambda d: d.update(format_version=3))
+    with pytest.raises(checkpoint.CheckpointError, match='format version 3; this build reads'):
+        checkpoint.load_checkpoint(path)
 
 
 def test_resume_after_sigkill_continues_exactly(ray_session, tmp_path):
