@@ -220,6 +220,12 @@ class ControllerParams(StrictModel):
             if values and len(values) != len(self.joint_names):
                 raise ValueError(f'{name} has {len(values)} entries; joint_names has '
                                  f'{len(self.joint_names)}')
+        if bool(self.joint_lower_limits) != bool(self.joint_upper_limits):
+            raise ValueError('set both joint_lower_limits and joint_upper_limits, or neither')
+        inverted = [n for n, lo, hi in zip(self.joint_names, self.joint_lower_limits,
+                                           self.joint_upper_limits) if lo > hi]
+        if inverted:
+            raise ValueError(f'joint_lower_limits exceed joint_upper_limits for {inverted}')
         return self
 
 

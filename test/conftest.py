@@ -23,12 +23,12 @@ from hebb_controller.config import load_config
 from hebb_controller.evolution.layout import save_genome
 from hebb_controller.evolution.rollout import GenomeSpec
 import pytest
+import ray
 import torch
 
 
 @pytest.fixture(scope='session')
 def ray_session():
-    ray = pytest.importorskip('ray')
     if not ray.is_initialized():
         ray.init(num_cpus=2, include_dashboard=False, logging_level='WARNING')
     yield ray

@@ -87,6 +87,7 @@ class ControllerNode(Node):
         self._sim_time = bool(self.get_parameter('use_sim_time').value)
         self.mapper = JointStateMapper(self.core.state_joint_names)
         self._image: Optional[tuple[float, Image]] = None
+        self._joint_state_time: Optional[float] = None
         self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._tick_times: deque[float] = deque(maxlen=LATENCY_WINDOW)
 
@@ -125,6 +126,10 @@ class ControllerNode(Node):
             self.create_service(Trigger, name, handler, callback_group=group)
         if p.trigger == 'timer':
             self.create_timer(1.0 / rate, self.tick, callback_group=group)
+        else:
+            # ticks come with joint states; when they stop, this one sends the safe pose
+            self.create_timer(1.0 / rate, self._tick_if_joint_states_stale,
+                              callback_group=group)
         self.create_timer(p.status_period, self._publish_status, callback_group=group)
         meta = loaded.metadata
         self.get_logger().info(
@@ -151,8 +156,14 @@ class ControllerNode(Node):
         except MessageError as err:
             self._drop('joint_states', err)
             return
-        self.core.joint_state(self._now(), positions, velocities)
+        self._joint_state_time = self._now()
+        self.core.joint_state(self._joint_state_time, positions, velocities)
         if self.params.trigger == 'joint_states':
+            self.tick()
+
+    def _tick_if_joint_states_stale(self) -> None:
+        last = self._joint_state_time
+        if last is not None and self._now() - last > self.params.sensor_timeout:
             self.tick()
 
     def _on_imu(self, msg: Imu) -> None:

@@ -181,9 +181,20 @@ def test_stale_sensor_holds_the_safe_pose_and_fresh_data_resumes(loaded):
     assert core.mode == Mode.RUNNING
     t = 20 * DT
     core.joint_state(t, nominal, np.zeros(12))
-    core.contacts(t, np.ones(4))      # the IMU goes silent
-    commands = [core.tick(t + k * DT) for k in range(1, 30)]
+    core.contacts(t, np.ones(4))      # the IMU goes silent after its reading at t - DT
+    commands, modes = [], []
+    for k in range(1, 30):
+        commands.append(core.tick(t + k * DT))
+        modes.append(core.mode)
+    first = modes.index(Mode.HOLD)
+    # the IMU's last reading was at t - DT: hold within two control periods of the timeout
+    assert (first + 2) * DT <= 0.05 + 2 * DT + 1e-9
+    assert all(m == Mode.HOLD for m in modes[first:])
     assert core.mode == Mode.HOLD and 'imu' in core.reason and not core.plastic
+    # from there the commands head for the safe pose at the rate limit
+    step = core.settings.max_joint_velocity * DT
+    distance = [np.abs(c - core.safe_pose).max() for c in commands[first - 1:]]
+    assert all(b <= max(a - step, 0.0) + 1e-9 for a, b in zip(distance, distance[1:]))
     np.testing.assert_allclose(commands[-1], core.safe_pose)
     run(core, nominal, 2, start=t + 30 * DT)
     assert core.mode == Mode.RUNNING
@@ -254,6 +265,33 @@ def test_diverging_weights_are_reset(loaded, learn):
     run(core, nominal, 30, start=1.0, learn=learn)
     assert core.counters.weight_resets >= 1
     assert max(core.weight_norms()) < 50.0
+
+
+def test_limits_are_the_robots_own_in_the_command_order_or_the_parameters(loaded):
+    env = make_env(ROBOT_ID).unwrapped
+    low, high = env.joint_limits
+    order = list(env.joint_names)[::-1]
+    rows = [list(env.joint_names).index(n) for n in order]
+    env.close()
+    core = controller(loaded, joint_names=order)
+    np.testing.assert_array_equal(core.limiter.lower, low[rows])   # the URDF's, reordered
+    np.testing.assert_array_equal(core.limiter.upper, high[rows])
+    narrow = controller(loaded, joint_names=order, startup_ramp_time=0.0,
+                        joint_lower_limits=(low[rows] + 0.2).tolist(),
+                        joint_upper_limits=(high[rows] - 0.2).tolist())
+    np.testing.assert_allclose(narrow.limiter.lower, low[rows] + 0.2)
+    rng = np.random.default_rng(1)
+    for k in range(50):
+        feed(narrow, k * DT, rng.normal(0, 2, 12))
+        command = narrow.tick(k * DT)
+        if command is not None:
+            assert np.all(command >= low[rows] + 0.2 - 1e-12)
+            assert np.all(command <= high[rows] - 0.2 + 1e-12)
+    with pytest.raises(ValueError, match='set both joint_lower_limits and joint_upper_limits'):
+        ControllerParams(joint_names=order, joint_lower_limits=low[rows].tolist())
+    with pytest.raises(ValueError, match='joint_lower_limits exceed joint_upper_limits'):
+        ControllerParams(joint_names=order, joint_lower_limits=high[rows].tolist(),
+                         joint_upper_limits=low[rows].tolist())
 
 
 def test_commands_follow_the_requested_joint_order(loaded):

@@ -14,6 +14,7 @@
 
 """The ES alone: the paper's update by hand, determinism, progress, and EvoTorch's PGPE."""
 
+from evotorch.algorithms import functional
 from hebb_controller.evolution import es as es_module
 from hebb_controller.evolution.es import (centred_ranks, EvolutionStrategy, noise,
                                           shape_fitness)
@@ -106,7 +107,6 @@ def test_state_round_trip_continues_identically():
 
 def test_step_equals_evotorch_pgpe_with_sgd():
     """Take the same step as EvoTorch PGPE (symmetric, SGD, raw utilities, fixed stdev)."""
-    functional = pytest.importorskip('evotorch.algorithms.functional')
     sigma, lr, pop = 0.1, 0.2, 8
     es = EvolutionStrategy(5, population=pop, sigma=sigma, learning_rate=lr, l2_penalty=0.0,
                            seed=1)
