@@ -14,6 +14,12 @@
 
 """The README's main job: the simulated robot under the controller, through ROS 2 topics."""
 
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+
 from hebb_controller import cli
 from hebb_controller.config import load_config, package_share
 from hebb_controller.evolution.evaluate import evaluate_file
@@ -22,7 +28,10 @@ from hebb_controller.evolution.rollout import GenomeSpec
 from hebb_controller.plasticity import coefficient_file
 from mcap_ros2.reader import read_ros2_messages
 import numpy as np
+import pytest
 import torch
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def line_of(out: str, prefix: str) -> str:
@@ -64,6 +73,32 @@ def test_demo_drives_the_robot_through_topics_and_records(capsys, tmp_path, robo
     assert np.ptp(positions, axis=0).max() > 0.05, 'the joints moved'
 
 
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT], ids=['SIGTERM', 'SIGINT'])
+def test_a_stopped_demo_reports_and_leaves_a_finished_recording(tmp_path, sig):
+    record = tmp_path / 'stopped.mcap'
+    command = [sys.executable, '-m', 'hebb_controller.cli', 'demo', '--fast', '--duration',
+               '600', '--report-every', '1', '--record', str(record)]
+    demo = subprocess.Popen(command, cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+    try:
+        for line in demo.stdout:              # the first report: running, and recording
+            if line.split()[:1] == ['2.0']:
+                break
+        demo.send_signal(sig)
+        out, _ = demo.communicate(timeout=120)
+    finally:
+        demo.kill()
+    assert demo.returncode == 128 + sig, out
+    assert f'stopped by {sig.name} after' in out and 'walked' in out and 'Traceback' not in out
+    topics = {}
+    for item in read_ros2_messages(str(record)):   # a footer and summary: a finished file
+        topics.setdefault(item.channel.topic, []).append(item.log_time_ns)
+    assert {'/joint_states', '/joint_commands', '/clock', '/camera/image_raw'} <= set(topics)
+    # stamped in simulated time, not the wall clock's ~1.8e18 ns since 1970
+    assert 1.5e9 <= max(topics['/joint_states']) < 600e9
+
+
 def test_demo_never_records_over_an_existing_file(capsys, tmp_path, robot_coefficients):
     kept = tmp_path / 'yesterday.mcap'
     kept.write_bytes(b'a recording worth keeping')
@@ -71,6 +106,15 @@ def test_demo_never_records_over_an_existing_file(capsys, tmp_path, robot_coeffi
                      '--duration', '0.2', '--record', str(kept)]) == 1
     assert 'yesterday.mcap exists: record to a new file' in capsys.readouterr().err
     assert kept.read_bytes() == b'a recording worth keeping'
+
+
+@pytest.mark.parametrize('option, value', [('--duration', '0'), ('--duration', 'nan'),
+                                           ('--report-every', '-1')])
+def test_demo_refuses_a_time_that_is_not_positive(capsys, option, value):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(['demo', option, value])
+    assert exit_.value.code == 2 and 'give a positive number of seconds' in \
+        capsys.readouterr().err
 
 
 def test_demo_refuses_a_missing_coefficient_file(capsys, tmp_path):

@@ -27,6 +27,7 @@ writes every topic to an MCAP file (``ros2 bag``, Foxglove).
 
 import argparse
 from pathlib import Path
+import signal
 import sys
 from typing import Optional
 
@@ -44,7 +45,9 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import Imu, JointState
+from rclpy.signals import SignalHandlerOptions
+from rosgraph_msgs.msg import Clock as ClockMsg
+from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from std_msgs.msg import Float64MultiArray
 import torch
 
@@ -52,6 +55,14 @@ import torch
 # task -> (the config the sim node simulates, the shipped coefficient file)
 TASKS = {'walk': ('robot', SHIPPED_COEFFICIENTS),
          'target': ('robot_target', 'coefficients/robot_target.safetensors')}
+
+
+def seconds(text: str) -> float:
+    """Parse a positive, finite time in s (an argparse type)."""
+    value = float(text)
+    if not 0 < value < float('inf'):
+        raise argparse.ArgumentTypeError(f'{text!r}: give a positive number of seconds')
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,15 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--coefficients', metavar='FILE',
                         help="coefficient file (default: the task's shipped one)")
     parser.add_argument('--morphology', help="simulated body (default: config/sim.yaml's)")
-    parser.add_argument('--duration', type=float, default=20.0, metavar='SECONDS',
+    parser.add_argument('--duration', type=seconds, default=20.0, metavar='SECONDS',
                         help='simulated time to run (default: 20)')
     parser.add_argument('--seed', type=int, default=0, help='initial weights and reset pose')
     parser.add_argument('--fast', action='store_true',
                         help='lock-step instead of real time: the sim waits for each command '
                              'and the controller ticks on each JointState in simulated time, '
                              'so a run is as fast as the CPU allows and repeats exactly')
-    parser.add_argument('--record', metavar='FILE.mcap', help='record every topic to MCAP')
-    parser.add_argument('--report-every', type=float, default=2.0, metavar='SECONDS')
+    parser.add_argument('--record', metavar='FILE.mcap',
+                        help="record the robot's and the controller's topics to MCAP")
+    parser.add_argument('--report-every', type=seconds, default=2.0, metavar='SECONDS')
     return parser
 
 
@@ -79,7 +91,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     context = Context()
-    rclpy.init(args=[], context=context)
+    # Ctrl-C and SIGTERM end the run between spins, so it still reports and the recording
+    # is finished; rclpy's own handlers would shut the context down in the middle of a spin
+    rclpy.init(args=[], context=context, signal_handler_options=SignalHandlerOptions.NO)
+    stop: list[int] = []
+    handlers = {sig: signal.signal(sig, lambda signum, _: stop.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     executor = SingleThreadedExecutor(context=context)
     nodes, recorder = [], None
     try:
@@ -103,7 +120,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         controller = ControllerNode(context=context, parameter_overrides=controller_overrides)
         nodes.append(controller)
         if args.record:
-            recorder = _recorder(context, args.record)
+            recorder = _recorder(context, args.record, sim, args.fast)
             nodes.append(recorder.node)
         for node in nodes:
             executor.add_node(node)
@@ -111,26 +128,27 @@ def main(argv: Optional[list[str]] = None) -> int:
               f'({controller.core.network.device}, {controller.rate:.0f} Hz)')
         print(f'{"sim s":>6} {"distance m":>10} {"mode":>8}  weight norm per layer')
         next_report = args.report_every
-        while context.ok() and sim.sim_time < args.duration:
+        while context.ok() and sim.sim_time < args.duration and not stop:
             executor.spin_once(timeout_sec=0.1)
             if sim.sim_time >= next_report:
                 next_report += args.report_every
                 norms = ' '.join(f'{n:7.2f}' for n in controller.core.weight_norms())
                 print(f'{sim.sim_time:6.1f} {sim.distance:10.3f} '
                       f'{controller.core.mode.value:>8}  {norms}', flush=True)
+        if stop:
+            print(f'stopped by {signal.Signals(stop[0]).name} after {sim.sim_time:.1f} s of '
+                  'simulated time')
         _report(sim, controller)
         if recorder is not None:
             recorder.close()
             counts = ', '.join(f'{t} {n}' for t, n in sorted(recorder.counts.items()))
             print(f'recorded {recorder.path}: {counts}')
-        return 0
+        return 128 + stop[0] if stop else 0
     except InputError:
         raise   # the hebb command prints it, with its exit status
     except (StartupError, ValueError) as err:
         print(f'hebb demo: {err}', file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
     finally:
         if recorder is not None:
             recorder.close()
@@ -138,15 +156,27 @@ def main(argv: Optional[list[str]] = None) -> int:
         for node in nodes:
             node.destroy_node()
         rclpy.try_shutdown(context=context)
+        for sig, handler in handlers.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
-def _recorder(context: Context, path: str) -> Recorder:
-    """Record the demo's topics (the robot's and the controller's) from a node of its own."""
-    node: Node = rclpy.create_node('recorder', context=context)
-    return Recorder(node, Path(path), [
-        ('joint_states', JointState), ('imu/data', Imu), ('foot_contacts', Float64MultiArray),
-        ('odom', Odometry), ('joint_commands', Float64MultiArray),
-        ('controller/status', DiagnosticArray)])
+def _recorder(context: Context, path: str, sim: SimNode, lockstep: bool) -> Recorder:
+    """
+    Record the demo's topics (the robot's and the controller's) from a node of its own.
+
+    In lock-step its clock is the simulated one, so a player paces the file as
+    the robot lived it, not as fast as the CPU ran it.
+    """
+    node: Node = rclpy.create_node('recorder', context=context, parameter_overrides=[
+        Parameter('use_sim_time', value=lockstep)])
+    topics = [('joint_states', JointState), ('imu/data', Imu),
+              ('foot_contacts', Float64MultiArray), ('odom', Odometry),
+              ('joint_commands', Float64MultiArray), ('controller/status', DiagnosticArray)]
+    if sim.image_pub is not None:
+        topics += [('camera/image_raw', Image), ('camera/camera_info', CameraInfo)]
+    if sim.clock_pub is not None:
+        topics.append(('/clock', ClockMsg))
+    return Recorder(node, Path(path), topics)
 
 
 def _report(sim: SimNode, controller: ControllerNode) -> None:

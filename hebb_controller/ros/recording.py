@@ -85,6 +85,8 @@ class Recorder:
     def __init__(self, node: Node, path: Union[str, Path],
                  topics: Sequence[tuple[str, type]]) -> None:
         self.path = Path(path)
+        # every schema before the file: a type without its definition leaves no file behind
+        schemas = [(topic, msg_type, message_definition(msg_type)) for topic, msg_type in topics]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._stream = self.path.open('xb')   # never over a recording already there
@@ -93,16 +95,17 @@ class Recorder:
                              ) from None
         self._writer = Writer(self._stream, compression=CompressionType.ZSTD)
         self._writer.start(profile='ros2', library='hebb_controller')
+        self._finished = False
         self.node = node
         self.counts: dict[str, int] = {}
         # best effort matches every publisher, reliable or not
         qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT)
-        for topic, msg_type in topics:
+        for topic, msg_type, definition in schemas:
             topic = node.resolve_topic_name(topic)     # recorded under its full name
             package = msg_type.__module__.split('.')[0]
             schema = self._writer.register_schema(
                 name=f'{package}/msg/{msg_type.__name__}', encoding='ros2msg',
-                data=message_definition(msg_type).encode())
+                data=definition.encode())
             channel = self._writer.register_channel(topic=topic, message_encoding='cdr',
                                                     schema_id=schema)
             self.counts[topic] = 0
@@ -118,8 +121,11 @@ class Recorder:
         return write
 
     def close(self) -> None:
-        """Finish the file (summary and index); safe to call twice."""
-        if self._stream.closed:
+        """Finish the file (summary and index) once, even if the first try was interrupted."""
+        if self._finished:
             return
-        self._writer.finish()
-        self._stream.close()
+        self._finished = True
+        try:
+            self._writer.finish()
+        finally:
+            self._stream.close()

@@ -91,6 +91,10 @@ class SimNode(Node):
             raise ConfigError(
                 f'config {self.params.config!r} simulates {self.env_config.env_id}; the sim node '
                 f'needs a 12-joint robot env ({", ".join(SUPPORTED_ENV_IDS)})')
+        if self.get_parameter('use_sim_time').value and not self.params.publish_clock:
+            raise ConfigError('use_sim_time needs a /clock, and the simulation is its source: '
+                              'set publish_clock: true (the messages are then stamped in '
+                              'simulated time)')
         self.steps = 0
         self.resets = 0
         self.commands = 0
@@ -136,11 +140,17 @@ class SimNode(Node):
         damage_for(morphology)   # ValueError naming the known bodies, before any loading
         env = make_env(self.env_config.env_id,
                        **{**self.env_config.env_kwargs(), 'morphology': morphology})
-        if self.env is not None:
-            self.env.close()
+        old = self.env, getattr(self, 'robot', None)
         self.env = env
         self.robot: RobotQuadrupedEnv = env.unwrapped
-        self.reset()
+        try:
+            self.reset()
+        except BaseException:
+            env.close()   # the body that worked stays
+            self.env, self.robot = old
+            raise
+        if old[0] is not None:
+            old[0].close()
 
     def reset(self) -> None:
         """Start a new episode with the next seed; hold the nominal pose until a command."""

@@ -37,6 +37,7 @@ The node exits when training ends: status 0 when it finished or was stopped,
 """
 
 import threading
+import time
 from typing import Any, Optional
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -44,10 +45,13 @@ from hebb_controller.config import ConfigError, load_node_params
 from hebb_controller.evolution.checkpoint import CheckpointError, LATEST, load_latest
 from hebb_controller.evolution.train import BEST_FILE, CENTRE_FILE, resolve_run, train
 from hebb_controller.ros.parameters import declare_node_params
+from rcl_interfaces.msg import SetParametersResult
 import rclpy
+from rclpy.duration import Duration
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from std_srvs.srv import Trigger
@@ -87,6 +91,7 @@ class TrainerNode(Node):
         self.finished = Future()
         self.progress = self.create_publisher(DiagnosticArray, '~/progress', LATCHED)
         self.create_service(Trigger, '~/stop', self._on_stop)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
         self.get_logger().info(
             f'{"resuming" if self.params.resume else "training"} {self.run_dir} at generation '
             f'{self._next_generation} of {self.config.es.generations}')
@@ -101,7 +106,12 @@ class TrainerNode(Node):
                   on_generation=self._on_generation, should_stop=self._should_stop)
         except Exception as err:
             if self.context.ok():  # else ROS was shut down under it, and main says so
-                self.get_logger().error(f'training failed: {type(err).__name__}: {err}')
+                message = f'training failed: {type(err).__name__}: {err}'
+                self.get_logger().error(message)
+                # latched: whoever watches ~/progress, now or later, learns how the run ended
+                self._publish(DiagnosticStatus.ERROR, message, [
+                    KeyValue(key='run_dir', value=str(self.run_dir))])
+                self._deliver_before_exit()
             self.finished.set_result(EXIT_FAILED)
             return
         with self._lock:
@@ -118,19 +128,39 @@ class TrainerNode(Node):
         with self._lock:
             self._next_generation = generation + 1
             stopping = self._stop_after is not None and generation >= self._stop_after
-        status = DiagnosticStatus(
-            level=DiagnosticStatus.OK, name=f'{self.get_name()}: training',
-            message=(f'{generation + 1}/{self.config.es.generations} generations done'
-                     + ('; stopping as requested' if stopping else '')),
-            values=[KeyValue(key=key, value=_text(row[key])) for key in PROGRESS_KEYS])
-        msg = DiagnosticArray(status=[status])
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.progress.publish(msg)
+        self._publish(DiagnosticStatus.OK,
+                      f'{generation + 1}/{self.config.es.generations} generations done'
+                      + ('; stopping as requested' if stopping else ''),
+                      [KeyValue(key=key, value=_text(row[key])) for key in PROGRESS_KEYS])
         self.get_logger().info(
             f'generation {generation}: best {row["fitness_best"]:.2f}, mean '
             f'{row["fitness_mean"]:.2f} (std {row["fitness_std"]:.2f}), best so far '
             f'{row["best_so_far"]:.2f}, {row["env_steps_per_s"]:.0f} env steps/s, '
             f'{row["seconds"]:.1f} s')
+
+    def _publish(self, level: bytes, message: str, values: list[KeyValue]) -> None:
+        status = DiagnosticStatus(level=level, name=f'{self.get_name()}: training',
+                                  message=message, values=values)
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.progress.publish(msg)
+
+    def _deliver_before_exit(self, timeout: float = 3.0) -> None:
+        # a run can fail before the graph has found the ones watching ~/progress, and a
+        # latched message ends with its node: give them a moment to match and take it
+        deadline = time.monotonic() + timeout
+        while self.progress.get_subscription_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = max(0.0, deadline - time.monotonic())
+        self.progress.wait_for_all_acked(Duration(nanoseconds=int(left * 1e9)))
+
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        names = [p.name for p in parameters if p.name != 'use_sim_time']
+        if names:
+            return SetParametersResult(
+                successful=False, reason=f'{", ".join(names)}: read at start-up; stop the run '
+                                         '(~/stop) and start it again with resume: true')
+        return SetParametersResult(successful=True)
 
     def _should_stop(self) -> bool:
         with self._lock:

@@ -26,7 +26,7 @@ import math
 from hebb_controller.config import ConfigError, NODE_PARAMS
 from hebb_controller.ros import sim_node
 from hebb_controller.ros.sim_node import CAMERA_FRAME, SimNode
-from hebb_controller.sim.robot import CAMERA_FOV
+from hebb_controller.sim.robot import CAMERA_FOV, RobotQuadrupedEnv
 from nav_msgs.msg import Odometry
 import numpy as np
 import pybullet
@@ -262,6 +262,26 @@ def test_morphology_parameter_rebuilds_the_body_and_rejects_unknown_names(ros):
                                and len(listener.received['joint_states']) > received)
 
 
+def test_a_body_that_fails_to_load_leaves_the_old_one_running(ros, monkeypatch):
+    executor, start = ros
+    sim, listener = start()
+    assert executor.spin_until(lambda: sim.steps > 5)
+    old_client, resets = sim.robot.client_id, sim.resets
+
+    def fail(*args, **kwargs):
+        raise RuntimeError('the new body would not reset')
+    with monkeypatch.context() as patch:
+        patch.setattr(RobotQuadrupedEnv, 'reset', fail)
+        request = SetParameters.Request(
+            parameters=[Parameter('morphology', value='damaged_left_front').to_parameter_msg()])
+        result = listener.call(executor, SetParameters, 'sim/set_parameters', request).results[0]
+    assert not result.successful and 'would not reset' in result.reason
+    assert sim.morphology == 'whole' and sim.robot.client_id == old_client
+    assert pybullet.isConnected(physicsClientId=old_client) and sim.resets == resets
+    steps = sim.steps
+    assert executor.spin_until(lambda: sim.steps > steps + 10), 'the old body goes on'
+
+
 def test_a_fall_is_reported_and_the_state_still_published(ros, tmp_path):
     executor, start = ros
     sim, listener = start(config=write_config(tmp_path, push_force=600.0, push_interval=1))
@@ -278,5 +298,7 @@ def test_start_up_errors_are_clear(ros):
         start(config='ant')
     with pytest.raises(ConfigError, match='unknown morphology'):
         start(morphology='three_legs')
+    with pytest.raises(ConfigError, match='set publish_clock: true'):
+        start(use_sim_time=True)
     assert sim_node.main(['--ros-args', '-p', 'morphology:=three_legs']) == 1
     assert not rclpy.ok()

@@ -26,13 +26,16 @@ import threading
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from hebb_controller.config import load_config
 from hebb_controller.evolution import checkpoint
+from hebb_controller.evolution import train as train_module
 from hebb_controller.plasticity import coefficient_file
-from hebb_controller.ros.trainer_node import (EXIT_BAD_PARAMETERS, EXIT_DONE, LATCHED, main,
-                                              PROGRESS_KEYS)
+from hebb_controller.ros.trainer_node import (EXIT_BAD_PARAMETERS, EXIT_DONE, EXIT_FAILED,
+                                              LATCHED, main, PROGRESS_KEYS)
 import pytest
+from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
 from std_srvs.srv import Trigger
 import yaml
 
@@ -49,8 +52,9 @@ class Operator:
         self.progress: list[DiagnosticArray] = []
         self.received = threading.Condition()
         self.stop_after_messages = stop_after_messages
-        self.reply = None
+        self.reply = self.parameter_reply = None
         self.client = self.node.create_client(Trigger, '/trainer/stop')
+        self.parameters = self.node.create_client(SetParameters, '/trainer/set_parameters')
         self.node.create_subscription(DiagnosticArray, '/trainer/progress', self._on_progress,
                                       LATCHED)
         self.executor = SingleThreadedExecutor(context=self.context)
@@ -62,6 +66,9 @@ class Operator:
         with self.received:
             self.progress.append(msg)
             self.received.notify_all()
+        if len(self.progress) == 1:           # a change while it trains: refused
+            self.parameter_reply = self.parameters.call_async(SetParameters.Request(
+                parameters=[Parameter('generations', value=1000).to_parameter_msg()]))
         if len(self.progress) == self.stop_after_messages:
             self.reply = self.client.call_async(Trigger.Request())
 
@@ -132,6 +139,25 @@ def test_trains_publishes_progress_and_stops_with_a_checkpoint(ray_session, oper
     for name in ('best.safetensors', 'centre.safetensors'):
         loaded = coefficient_file.load(run / name)
         assert loaded.metadata.provenance['config']['es']['population'] == 2
+    (refused,) = operator.parameter_reply.result().results
+    assert not refused.successful and 'generations: read at start-up' in refused.reason
+
+
+def test_a_failed_run_says_so_on_progress_and_exits_1(ray_session, tiny_config, tmp_path):
+    operator = Operator(stop_after_messages=-1)
+    run = tmp_path / 'run'
+    run.mkdir()
+    try:
+        with train_module.run_lock(run):      # as another process's trainer would hold it
+            assert main(['--ros-args', '-p', f'config:={tiny_config}', '-p',
+                         f'run_dir:={run}']) == EXIT_FAILED
+        assert operator.wait_for(lambda: operator.progress)
+        (status,) = operator.progress[-1].status
+        assert status.level == DiagnosticStatus.ERROR
+        assert 'training failed' in status.message and 'another process' in status.message
+        assert values(operator.progress[-1]) == {'run_dir': str(run)}
+    finally:
+        operator.close()
 
 
 @pytest.mark.parametrize('args, message', [
