@@ -75,7 +75,14 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any],
     latest = Path(run_dir) / LATEST
     if latest.exists():
         # Copy, not rename: a reader (or a kill) between the two writes still finds a latest.
-        write_atomically(Path(run_dir) / PREVIOUS, latest.read_bytes())
+        # A latest that does not verify (a resume fell back past it) never replaces the good
+        # previous one: that is the checkpoint a kill before the next write would need.
+        try:
+            load_checkpoint(latest)
+        except CheckpointError:
+            pass
+        else:
+            write_atomically(Path(run_dir) / PREVIOUS, latest.read_bytes())
     write_atomically(latest, data)
     return latest
 

@@ -338,7 +338,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     loaded = coefficient_file.load(args.coefficients)
     heading = (f'{args.coefficients}: {loaded.metadata.network.kind}, {args.morphology}, '
                f'{args.episodes} episodes')
-    if not args.unevolved:
+    if args.unevolved is not None and args.unevolved < 1:
+        raise ConfigError('--unevolved K needs K >= 1 genomes')
+    if args.unevolved is None:
         path = RecordPath() if args.path else None
         result = evaluate_file(loaded, args.morphology, args.episodes, args.seed, args.env,
                                args.max_steps, on_step=path, still=args.still,

@@ -43,11 +43,13 @@ but its code has no script for it): N episodes side by side; at scored step
 ``--at`` a random ``--fraction`` of every layer's weights is set to zero
 (``HebbianNetwork.ablate``). Speed before = distance walked in the
 ``--window`` steps before the ablation, divided by the window; speed after =
-the same over the window after it. Steps to recover = the first step s after
-the ablation at which the distance over ``[s, s + window)`` reaches
-``--recover`` (90%) of the speed before, minus the ablation step (never, if it
-does not within the episode). A control run, same seeds and no ablation,
-shows what the gait does undisturbed.
+the same over the window after it. Steps to recover = how many steps after
+the ablation the first window of ``--window`` steps starts whose speed
+reaches ``--recover`` (90%) of the speed before (0: the window right after
+it; never, if none does within the episode). A lifetime that ends before
+``--at`` + ``--window`` is listed with its end and left out of the summary.
+A control run, same seeds and no ablation, shows what the gait does
+undisturbed.
 
 ``freeze --hebbian H``, ours: does a lifetime keep adapting, or only
 organise its weights once? The same lifetimes (seeds, start poses) run with
@@ -175,15 +177,32 @@ def target(args: argparse.Namespace) -> int:
 
 
 def recovery(trace: np.ndarray, at: int, window: int, fraction: float) -> dict:
-    """Speeds before/after step ``at`` and steps to recover, for one distance trace."""
+    """
+    Speeds before/after step ``at`` and steps to recover, for one distance trace.
+
+    ``trace[i]`` is the distance after step i + 1, so ``trace[at - 1]`` is
+    where the ablation happens.
+    """
     before = (trace[at - 1] - trace[at - 1 - window]) / window
     after = (trace[min(at - 1 + window, len(trace) - 1)] - trace[at - 1]) / window
     recovered = None
-    for s in range(at, len(trace) - window):
+    for s in range(at - 1, len(trace) - window):
         if before > 0 and (trace[s + window] - trace[s]) / window >= fraction * before:
-            recovered = s - at
+            recovered = s - (at - 1)
             break
     return {'before': before, 'after': after, 'recover': recovered}
+
+
+def recovery_summary(name: str, rows: list[dict], args: argparse.Namespace) -> str:
+    """One line over the lifetimes that lasted: mean speeds, how many recovered and when."""
+    head = f'{name}: {len(rows)} of {args.episodes} lasted to step {args.at + args.window}'
+    if not rows:
+        return head
+    steps = sorted(r['recover'] for r in rows if r['recover'] is not None)
+    when = f', after {steps[0]} to {steps[-1]} steps' if steps else ''
+    return (f'{head}; mean speed before {1000 * np.mean([r["before"] for r in rows]):.1f}, '
+            f'after {1000 * np.mean([r["after"] for r in rows]):.1f} mm/step; back to '
+            f'{args.recover:.0%} of the speed before: {len(steps)} of {len(rows)}{when}')
 
 
 def onset(trace: np.ndarray, window: int, fraction: float) -> tuple[Optional[int], float]:
@@ -237,7 +256,7 @@ def ablation(args: argparse.Namespace) -> int:
         raise SystemExit('hebb experiment ablation: needs a Hebbian coefficient file')
     if args.at <= args.window:
         raise SystemExit('hebb experiment ablation: --at must exceed --window')
-    traces = {}
+    traces, lengths = {}, {}
     for ablate in (False, True):
         rows = []
 
@@ -246,21 +265,30 @@ def ablation(args: argparse.Namespace) -> int:
             if ablate and t + 1 == args.at:
                 policy.network.ablate(args.fraction, seed=args.seed)
 
-        evaluate_file(loaded, args.morphology, args.episodes, args.seed,
-                      max_steps=args.max_steps, on_step=on_step,
-                      max_joint_velocity=args.max_joint_velocity)
-        traces[ablate] = np.array(rows)
-    if len(traces[True]) < args.at + args.window:
+        result = evaluate_file(loaded, args.morphology, args.episodes, args.seed,
+                               max_steps=args.max_steps, on_step=on_step,
+                               max_joint_velocity=args.max_joint_velocity)
+        traces[ablate], lengths[ablate] = np.array(rows), result.steps
+    needed = args.at + args.window
+    if len(traces[True]) < needed:
         raise SystemExit('hebb experiment ablation: episodes end before --at + --window')
     print(f'ablation of {args.fraction:.0%} of the weights at step {args.at}, '
           f'{args.episodes} episodes, {args.morphology}; speeds in mm per step')
     print('| run | episode | before | after | steps to recover |')
     print('|---|---|---|---|---|')
+    summary = []
     for ablate, name in ((False, 'control'), (True, 'ablated')):
+        kept = []
         for e in range(args.episodes):
+            if lengths[ablate][e] < needed:      # ended (fell, or stopped making way)
+                print(f'| {name} | {e} | ended at step {lengths[ablate][e]} | | |')
+                continue
             r = recovery(traces[ablate][:, e], args.at, args.window, args.recover)
+            kept.append(r)
             print(f'| {name} | {e} | {1000 * r["before"]:.2f} | {1000 * r["after"]:.2f} | '
                   f'{"never" if r["recover"] is None else r["recover"]} |')
+        summary.append(recovery_summary(name, kept, args))
+    print('\n'.join(summary))
     if args.plot:
         from hebb_controller.evolution.plots import plot_ablation
         print(plot_ablation(traces[False], traces[True], args.at, args.fraction, args.plot))

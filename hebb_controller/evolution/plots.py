@@ -40,9 +40,11 @@ printed and kept as ``generalisation.csv``.
 
 import argparse
 import csv
+import io
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
 
+from hebb_controller.atomic_write import write_atomically
 from hebb_controller.evolution.es import derive_seed, EVAL_STREAM
 from hebb_controller.evolution.evaluate import evaluate_file, policy_for, training_env
 from hebb_controller.evolution.rollout import make_batch, run_episodes
@@ -226,8 +228,9 @@ def plot_ablation(control: np.ndarray, ablated: np.ndarray, at: int, fraction: f
     fig, ax = plt.subplots(figsize=(7, 4))
     for traces, colour, name in ((control, 'tab:blue', 'control'),
                                  (ablated, 'tab:red', f'{fraction:.0%} of weights zeroed')):
-        ax.plot(traces, color=colour, linewidth=0.7, alpha=0.4)
-        ax.plot(np.nanmean(traces, axis=1), color=colour, linewidth=2, label=name)
+        steps = np.arange(1, len(traces) + 1)      # row i: the distance after step i + 1
+        ax.plot(steps, traces, color=colour, linewidth=0.7, alpha=0.4)
+        ax.plot(steps, np.nanmean(traces, axis=1), color=colour, linewidth=2, label=name)
     ax.axvline(at, color='black', linestyle='--', linewidth=1)
     ax.set_xlabel('control step')
     ax.set_ylabel('distance walked (m)')
@@ -329,12 +332,13 @@ def write_generalisation(runs: dict[str, list[tuple[int, dict[str, float]]]],
                          out: Path) -> Path:
     """Keep the measured means as CSV (run, generation, morphology, mean)."""
     path = Path(out) / 'generalisation.csv'
-    with path.open('w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['run', 'generation', 'morphology', 'mean_fitness'])
-        for name, rows in runs.items():
-            for generation, means in rows:
-                writer.writerows([name, generation, m, f'{v:.2f}'] for m, v in means.items())
+    text = io.StringIO(newline='')
+    writer = csv.writer(text)
+    writer.writerow(['run', 'generation', 'morphology', 'mean_fitness'])
+    for name, rows in runs.items():
+        for generation, means in rows:
+            writer.writerows([name, generation, m, f'{v:.2f}'] for m, v in means.items())
+    write_atomically(path, text.getvalue().encode())   # minutes of measuring: all or nothing
     return path
 
 

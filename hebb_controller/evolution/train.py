@@ -355,8 +355,9 @@ def _train(config: HebbConfig, run_dir: Path, resume: bool, ray_address: Optiona
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.resume and args.config:
-        print('hebb train: give either CONFIG or --resume RUN_DIR, not both', file=sys.stderr)
+    if args.resume and (args.config or args.run_dir):
+        print('hebb train: --resume RUN_DIR names the run; give neither CONFIG nor --run-dir '
+              'with it', file=sys.stderr)
         return 2
     if not args.resume and not args.config:
         build_parser().error('CONFIG or --resume RUN_DIR is required')

@@ -14,6 +14,7 @@
 
 """hebb eval, experiment and plot on a small coefficient file: they run and report sense."""
 
+import argparse
 import csv
 import shutil
 
@@ -195,6 +196,12 @@ def test_path_follows_the_info_positions_of_the_lifetimes(coefficients, capsys):
     assert 'not --unevolved' in capsys.readouterr().err
 
 
+def test_zero_unevolved_genomes_is_refused(coefficients, capsys):
+    from hebb_controller import cli
+    assert cli.main(['eval', str(coefficients), '--unevolved', '0']) == 2
+    assert 'needs K >= 1' in capsys.readouterr().err
+
+
 def test_action_spread_of_unevolved_genomes_is_refused_in_one_line(coefficients, capsys):
     from hebb_controller import cli
     assert cli.main(['eval', str(coefficients), '--unevolved', '2',
@@ -263,10 +270,14 @@ def test_files_of_one_name_from_two_runs_are_columns_named_by_path(coefficients,
 
 
 def test_recovery_measure():
+    # 1 a step up to the ablation after step 100 (trace[99]), still for the next 20 steps,
+    # then 1 a step again: the window from 20 steps after the ablation holds 9 of its 10
     trace = np.concatenate([np.arange(100) * 1.0, np.full(20, 99.0), 99 + np.arange(100)])
     r = experiment.recovery(trace, at=100, window=10, fraction=0.9)
     assert r['before'] == pytest.approx(1.0) and r['after'] == pytest.approx(0.0)
-    assert r['recover'] == 19
+    assert r['recover'] == 20
+    # undisturbed: recovered in the window right after the ablation
+    assert experiment.recovery(np.arange(300.0), at=100, window=10, fraction=0.9)['recover'] == 0
 
 
 def test_onset_finds_the_first_step_of_cruising_speed():
@@ -291,7 +302,22 @@ def test_ablation_runs_and_reports(coefficients, capsys, tmp_path):
                      '--plot', str(tmp_path / 'ablation.png')])
     out = capsys.readouterr().out
     assert out.count('| ablated |') == 2 and out.count('| control |') == 2
+    for name in ('control', 'ablated'):
+        ended = sum(line.startswith(f'| {name} |') and 'ended at step' in line
+                    for line in out.splitlines())
+        assert f'{name}: {2 - ended} of 2 lasted to step 60' in out
     assert (tmp_path / 'ablation.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_ablation_summary_counts_the_lifetimes_that_lasted():
+    args = argparse.Namespace(episodes=3, at=400, window=100, recover=0.9)
+    rows = [{'before': 0.010, 'after': 0.004, 'recover': 31},
+            {'before': 0.012, 'after': 0.012, 'recover': 0}]
+    assert experiment.recovery_summary('ablated', rows, args) == (
+        'ablated: 2 of 3 lasted to step 500; mean speed before 11.0, after 8.0 mm/step; '
+        'back to 90% of the speed before: 2 of 2, after 0 to 31 steps')
+    assert experiment.recovery_summary('ablated', [], args) == \
+        'ablated: 0 of 3 lasted to step 500'
 
 
 def test_freeze_runs_the_same_lifetimes_with_the_weights_held_after_each_step(

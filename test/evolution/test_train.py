@@ -211,6 +211,21 @@ def test_an_edited_checkpoint_state_is_refused_and_version_1_files_still_load(tm
         checkpoint.load_checkpoint(path)
 
 
+def test_a_latest_that_does_not_verify_never_replaces_the_good_previous(tmp_path):
+    def save(generation):
+        return checkpoint.save_checkpoint(tmp_path, {'es': {'generation': generation}},
+                                          {'centre': torch.full((4,), float(generation))})
+    save(1)
+    latest = save(2)                                   # previous: 1, latest: 2
+    latest.write_bytes(latest.read_bytes()[:-8])       # 2 is damaged; a resume uses 1
+    assert checkpoint.load_latest(tmp_path)[0]['es']['generation'] == 1
+    save(2)                                            # the resumed run writes 2 again
+    previous = checkpoint.load_checkpoint(tmp_path / checkpoint.PREVIOUS)[0]
+    assert previous['es']['generation'] == 1, 'the good one is kept, not the damaged'
+    save(3)
+    assert checkpoint.load_checkpoint(tmp_path / checkpoint.PREVIOUS)[0]['es']['generation'] == 2
+
+
 def test_resume_after_sigkill_continues_exactly(ray_session, tmp_path):
     config = smoke(generations=8)
     data = config.model_dump(mode='json')
@@ -298,6 +313,12 @@ def test_a_run_being_trained_refuses_a_second_trainer(tmp_path, capsys):
         assert train_module.main(['smoke', '--run-dir', str(run), '--no-progress']) == 1
         assert 'is being trained by another process' in capsys.readouterr().err
     assert not (run / checkpoint.LATEST).exists()    # the refused trainer wrote nothing
+
+
+def test_resume_names_the_run_alone(tmp_path, capsys):
+    for extra in (['smoke'], ['--run-dir', str(tmp_path / 'other')]):
+        assert train_module.main(['--resume', str(tmp_path)] + extra) == 2
+        assert 'give neither CONFIG nor --run-dir' in capsys.readouterr().err
 
 
 def test_a_new_run_refuses_a_directory_that_holds_one(straight_run):
