@@ -341,7 +341,7 @@ def freeze(args: argparse.Namespace) -> int:
             seen = 'seen' if morphology in cf.metadata.morphologies else 'unseen'
             runs = [(None, None), *((at, None) for at in args.at),
                     *((None, weights) for weights in starts.values())]
-            cells = []
+            cells, notes = [], []
             for column, (at, start) in zip(columns, runs):
 
                 def on_step(t, policy, infos, at=at):
@@ -354,7 +354,11 @@ def freeze(args: argparse.Namespace) -> int:
                                   start_weights=start)
                 cells.append(fitness_cell(r))
                 lifetimes += lifetime_rows(f'{kind} {column}', morphology, seen, r)
-            print(f'| {morphology} ({seen}) | {" | ".join(cells)} |')
+                ended = int((r.steps < at).sum()) if at is not None else 0
+                if ended:
+                    notes.append(f'{ended} of the lifetimes on {morphology} had ended before '
+                                 f'step {at}: in "{column}" they lived plastic')
+            print('\n'.join([f'| {morphology} ({seen}) | {" | ".join(cells)} |', *notes]))
     if args.csv:
         write_lifetimes(Path(args.csv), lifetimes)
     return 0

@@ -329,6 +329,9 @@ def test_freeze_runs_the_same_lifetimes_with_the_weights_held_after_each_step(
     out = capsys.readouterr().out.splitlines()
     assert out[1] == '| morphology | plastic | frozen after 1 | frozen after 500 |'
     assert out[3].startswith('| whole (seen) | ')
+    # both 120-step lifetimes end before step 500: said, not hidden in the column
+    assert out[4] == ('2 of the lifetimes on whole had ended before step 500: in "frozen '
+                      'after 500" they lived plastic')
     with lifetimes.open() as f:
         rows = list(csv.DictReader(f))
     column = {name: [(r['fitness'], r['steps']) for r in rows if r['column'] == name]
