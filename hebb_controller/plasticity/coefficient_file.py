@@ -30,13 +30,12 @@ from dataclasses import dataclass
 import datetime
 import hashlib
 import json
-import math
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 from hebb_controller.atomic_write import write_atomically
 from hebb_controller.errors import InputError
-from hebb_controller.plasticity.conv import ConvFrontEnd
+from hebb_controller.plasticity.conv import conv_feature_shape, ConvFrontEnd
 from hebb_controller.plasticity.genome import layer_shapes
 from hebb_controller.plasticity.network import HebbianNetwork, StaticNetwork
 from hebb_controller.plasticity.rules import get_rule, RULE_NAMES
@@ -55,7 +54,8 @@ class CoefficientFileError(InputError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra='forbid', frozen=True)
+    # NaN or infinity in a layout would become a NaN command: refused, like any other typo
+    model_config = ConfigDict(extra='forbid', frozen=True, allow_inf_nan=False)
 
 
 class NetworkSpec(_Strict):
@@ -89,6 +89,12 @@ class ConvSpec(_Strict):
     kernel_sizes: tuple[int, ...] = (3, 5)
     strides: tuple[int, ...] = (1, 2)
     pool: int = Field(2, ge=1)
+
+    @model_validator(mode='after')
+    def _check(self) -> 'ConvSpec':
+        conv_feature_shape(self.in_channels, self.image_size, self.channels, self.kernel_sizes,
+                           self.strides, self.pool)   # ValueError for layers that cannot be
+        return self
 
 
 class IOLayout(_Strict):
@@ -136,9 +142,6 @@ class IOLayout(_Strict):
                 raise ValueError('a lower bound lies above its upper bound')
         if (self.observation_offset is None) != (self.observation_scale is None):
             raise ValueError('observation_offset and observation_scale come together')
-        if self.observation_scale is not None and not all(
-                math.isfinite(v) for v in self.observation_offset + self.observation_scale):
-            raise ValueError('observation_offset and observation_scale must be finite')
         return self
 
 
@@ -146,7 +149,7 @@ class CoefficientMetadata(_Strict):
     """The JSON document stored beside the tensors."""
 
     format: Literal['hebb_controller.coefficients'] = FORMAT  # noqa: A003 (the JSON key)
-    format_version: int = FORMAT_VERSION
+    format_version: int = Field(FORMAT_VERSION, strict=True, ge=1, le=FORMAT_VERSION)
     network: NetworkSpec
     conv: Optional[ConvSpec] = None
     layout: IOLayout
@@ -217,9 +220,11 @@ class CoefficientFile:
 
 
 def conv_features(spec: ConvSpec) -> int:
-    """Count the features the front-end ``spec`` produces."""
-    return ConvFrontEnd(1, spec.in_channels, spec.image_size, spec.channels, spec.kernel_sizes,
-                        spec.strides, spec.pool, device='cpu', seed=0).n_features
+    """Count the features the front-end ``spec`` produces (arithmetic only: no weights)."""
+    channels, height, width = conv_feature_shape(spec.in_channels, spec.image_size,
+                                                 spec.channels, spec.kernel_sizes, spec.strides,
+                                                 spec.pool)
+    return channels * height * width
 
 
 def expected_shapes(metadata: CoefficientMetadata) -> dict[str, tuple[int, ...]]:
@@ -314,6 +319,8 @@ def load(path: Union[str, Path]) -> CoefficientFile:
         raw = json.loads(header[METADATA_KEY])
     except json.JSONDecodeError as err:
         raise CoefficientFileError(f'{path}: metadata is not valid JSON: {err}') from None
+    if isinstance(raw, dict) and 'format_version' not in raw:
+        raise CoefficientFileError(f'{path}: metadata has no format_version')
     if isinstance(raw, dict) and isinstance(raw.get('format_version'), int) \
             and raw['format_version'] > FORMAT_VERSION:
         raise CoefficientFileError(f'{path}: format version {raw["format_version"]} is newer '

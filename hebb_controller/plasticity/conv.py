@@ -32,6 +32,23 @@ import torch.nn.functional as F
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 
+def conv_feature_shape(in_channels: int, image_size: tuple[int, int],
+                       channels: Sequence[int], kernel_sizes: Sequence[int],
+                       strides: Sequence[int], pool: int) -> tuple[int, int, int]:
+    """Return (channels, height, width) of the features; ValueError for layers that cannot be."""
+    if not len(channels) == len(kernel_sizes) == len(strides) >= 1:
+        raise ValueError('channels, kernel_sizes and strides need one entry per layer')
+    if min(in_channels, pool, *image_size, *channels, *kernel_sizes, *strides) < 1:
+        raise ValueError('conv sizes, strides and the pool must be positive')
+    height, width = image_size
+    for k, stride in zip(kernel_sizes, strides):
+        height = ((height - k) // stride + 1) // pool
+        width = ((width - k) // stride + 1) // pool
+        if height < 1 or width < 1:
+            raise ValueError(f'image size {tuple(image_size)} is too small for these layers')
+    return int(channels[-1]), int(height), int(width)
+
+
 class ConvFrontEnd:
     """Batched conv feature extractor; genome order is layer by layer, torch weight layout."""
 
@@ -40,8 +57,8 @@ class ConvFrontEnd:
                  channels: Sequence[int] = (6, 8), kernel_sizes: Sequence[int] = (3, 5),
                  strides: Sequence[int] = (1, 2), pool: int = 2, device: str = 'auto',
                  seed: Optional[int] = None) -> None:
-        if not len(channels) == len(kernel_sizes) == len(strides):
-            raise ValueError('channels, kernel_sizes and strides need one entry per layer')
+        self.feature_shape = conv_feature_shape(in_channels, image_size, channels,
+                                                kernel_sizes, strides, pool)
         self.population = int(population)
         self.in_channels = int(in_channels)
         self.image_size = (int(image_size[0]), int(image_size[1]))
@@ -59,13 +76,6 @@ class ConvFrontEnd:
             shape = (self.population, int(out_channels), previous, int(k), int(k))
             self._weights.append(torch.randn(shape, generator=generator).to(self.device))
             previous = int(out_channels)
-        height, width = self.image_size
-        for k, stride in zip(kernel_sizes, strides):
-            height = ((height - k) // stride + 1) // self.pool
-            width = ((width - k) // stride + 1) // self.pool
-            if height < 1 or width < 1:
-                raise ValueError(f'image size {self.image_size} is too small for these layers')
-        self.feature_shape = (previous, height, width)
 
     @property
     def n_features(self) -> int:

@@ -199,7 +199,7 @@ def test_a_version_1_file_without_input_normalisation_still_loads(tmp_path):
     ({'observation_offset': [0.0] * 5, 'observation_scale': [1.0] * 5},
      'observation_offset has 5'),
     ({'observation_offset': [0.0] * 6, 'observation_scale': [1.0] * 5 + [float('inf')]},
-     'must be finite'),
+     'should be a finite number'),
 ])
 def test_bad_input_normalisation_is_refused(tmp_path, normalisation, message):
     layout = {**json.loads(valid_json())['layout'], **normalisation}
@@ -207,6 +207,48 @@ def test_bad_input_normalisation_is_refused(tmp_path, normalisation, message):
     write_raw(path, hebbian_tensors(), valid_json(layout=layout))
     with pytest.raises(CoefficientFileError, match=message):
         cf.load(path)
+
+
+@pytest.mark.parametrize('layout_change, message', [
+    ({'action_low': [float('nan')] * 2, 'action_high': [1.0] * 2}, 'should be a finite number'),
+    ({'action_offset': [float('inf'), 0.0]}, 'should be a finite number'),
+])
+def test_a_layout_that_would_command_nan_is_refused(tmp_path, layout_change, message):
+    layout = {**json.loads(valid_json())['layout'], **layout_change}
+    path = tmp_path / 'bad.safetensors'
+    write_raw(path, hebbian_tensors(), valid_json(layout=layout))
+    with pytest.raises(CoefficientFileError, match=message):
+        cf.load(path)
+
+
+@pytest.mark.parametrize('version, message', [
+    ('3', 'should be a valid integer'), (2.0, 'should be a valid integer'),
+    (0, 'greater than or equal to 1'), (None, 'has no format_version')])
+def test_a_format_version_is_an_integer_this_build_reads(tmp_path, version, message):
+    raw = json.loads(valid_json())
+    if version is None:
+        del raw['format_version']
+    else:
+        raw['format_version'] = version
+    path = tmp_path / 'bad.safetensors'
+    write_raw(path, hebbian_tensors(), json.dumps(raw))
+    with pytest.raises(CoefficientFileError, match=message):
+        cf.load(path)
+
+
+@pytest.mark.parametrize('conv, message', [
+    ({'strides': [0, 2]}, 'must be positive'),
+    ({'channels': [], 'kernel_sizes': [], 'strides': []}, 'one entry per layer'),
+    ({'image_size': [4, 4]}, 'too small'),
+])
+def test_a_conv_front_end_that_cannot_be_is_refused_without_building_it(conv, message):
+    with pytest.raises(ValueError, match=message):
+        ConvSpec(**conv)
+
+
+def test_conv_features_are_counted_not_built():
+    # a file's huge front-end is checked against the network by arithmetic, not by weights
+    assert cf.conv_features(ConvSpec(channels=(100000, 100000))) == 100000 * 9 * 9
 
 
 def test_info_describes_a_file_and_refuses_a_corrupt_one(good_file, tmp_path, capsys):
