@@ -18,8 +18,9 @@ Flat genome <-> per-layer tensors, in the reference code's order.
 Layer by layer; inside a layer synapse (pre i, post j) is entry ``i*n_out + j``;
 a synapse's coefficients are contiguous in the rule's order (see
 :mod:`rules`). So a layer's block reshapes to ``[n_in, n_out, n_coef]``, and
-genomes evolved by the reference code load unchanged. Static weights use the
-same synapse order with one value per synapse.
+Hebbian genomes evolved by the reference code load unchanged. Static weights
+use the same synapse order with one value per synapse (ours: not checked
+against the reference's static networks, which keep torch's ``[out, in]``).
 """
 
 from typing import Sequence, Union

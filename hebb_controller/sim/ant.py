@@ -377,7 +377,7 @@ class AntBulletEnv(gymnasium.Env):
 
     def side_view(self, width: int = 320, height: int = 240,
                   distance: float = 2.5) -> np.ndarray:
-        """Render the ant from its left, following the torso (figures and clips)."""
+        """Render the ant from its right, following the torso (figures and clips)."""
         pos, _ = pybullet.getBasePositionAndOrientation(self._ant, physicsClientId=self._client)
         return views.side_view(self._client, (pos[0], pos[1], 0.3), distance, width, height)
 

@@ -112,7 +112,7 @@ def measure_steps(env_id: str, steps: int) -> dict[str, Any]:
 
 
 def measure_camera(env_id: str, width: int, height: int, frames: int) -> Optional[float]:
-    """Milliseconds per rendered frame at width x height; None if the env has no camera."""
+    """Milliseconds per rendered frame at width x height; None if the env renders no such frame."""
     try:
         env = gymnasium.make(env_id, render_mode='rgb_array', camera_width=width,
                              camera_height=height, camera_every=1)
@@ -127,8 +127,8 @@ def measure_camera(env_id: str, width: int, height: int, frames: int) -> Optiona
             start = time.perf_counter()
             frame = env.render()
             elapsed += time.perf_counter() - start
-            if frame is None:
-                return None
+            if frame is None or frame.shape[:2] != (height, width):
+                return None   # no camera, or one that does not render at this size
             if out[2] or out[3]:
                 env.reset()
     finally:

@@ -33,7 +33,6 @@ from typing import Any, Optional, SupportsFloat
 
 import gymnasium
 from gymnasium import spaces
-from gymnasium.utils import seeding
 import numpy as np
 
 BASE_ID = 'CarRacing-v3'
@@ -86,15 +85,18 @@ class _Seeded:
     """A generator of its own, re-seeded by ``reset(seed=...)``, so noise is reproducible."""
 
     _rng: Optional[np.random.Generator] = None
+    stream = 0   # one per kind of noise, so two never draw the same numbers from one seed
 
     def reset(self, *, seed: Optional[int] = None, **kwargs) -> tuple[Any, dict[str, Any]]:
         if seed is not None or self._rng is None:
-            self._rng, _ = seeding.np_random(seed)
+            self._rng = np.random.default_rng(None if seed is None else [seed, self.stream])
         return super().reset(seed=seed, **kwargs)
 
 
 class ObservationNoise(_Seeded, gymnasium.ObservationWrapper):
     """Gaussian noise on every pixel, clipped back to the observation bounds."""
+
+    stream = 1
 
     def __init__(self, env: gymnasium.Env, std: float):
         super().__init__(env)
@@ -109,6 +111,8 @@ class ObservationNoise(_Seeded, gymnasium.ObservationWrapper):
 
 class ActionNoise(_Seeded, gymnasium.ActionWrapper):
     """Gaussian noise on the actions, clipped back to the action bounds."""
+
+    stream = 2
 
     def __init__(self, env: gymnasium.Env, std: float):
         super().__init__(env)

@@ -502,7 +502,7 @@ class RobotQuadrupedEnv(gymnasium.Env):
 
     def side_view(self, width: int = 320, height: int = 240,
                   distance: float = 1.2) -> np.ndarray:
-        """Render the robot from its left, following the trunk (figures and clips)."""
+        """Render the robot from its right, following the trunk (figures and clips)."""
         cid = self.client_id
         pos, _ = pybullet.getBasePositionAndOrientation(self._robot, physicsClientId=cid)
         return views.side_view(cid, (pos[0], pos[1], 0.2), distance, width, height)

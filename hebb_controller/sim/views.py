@@ -23,10 +23,11 @@ import pybullet
 def side_view(client: int, target: Sequence[float], distance: float, width: int = 320,
               height: int = 240) -> np.ndarray:
     """
-    Render ``target`` from the walker's left, slightly above: (height, width, 3) uint8 RGB.
+    Render ``target`` from the walker's right, slightly above: (height, width, 3) uint8 RGB.
 
-    Walkers go along +x, so the camera looks along +y and follows them
-    when the caller passes the body's position.
+    Walkers go along +x: the camera stands on their right (-y) and looks
+    along +y, so they walk left to right across the frame, followed when
+    the caller passes the body's position.
     """
     view = pybullet.computeViewMatrixFromYawPitchRoll(
         list(target), distance, yaw=0.0, pitch=-15.0, roll=0.0, upAxisIndex=2,

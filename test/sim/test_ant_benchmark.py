@@ -29,3 +29,9 @@ def test_bench_sim_reports_the_ant(tmp_path, capsys):
     assert 0 < row['floor_ratio'] < 1.5               # the reads cost something; noise aside
     assert row['camera_32x32_ms'] > 0 and row['camera_84x84_ms'] > 0
     assert ANT_ID in capsys.readouterr().out
+
+
+def test_an_env_that_ignores_the_camera_size_gets_no_camera_figure():
+    from hebb_controller.sim import CAR_RACING_ID
+    from hebb_controller.sim.benchmark import measure_camera
+    assert measure_camera(CAR_RACING_ID, 32, 32, frames=1) is None   # it renders 96x96 frames

@@ -102,6 +102,19 @@ def test_noise_is_seeded_and_stays_in_bounds():
     clean.close()
 
 
+def test_the_two_noises_draw_apart_from_one_seed():
+    from hebb_controller.sim.car_racing import ActionNoise, ObservationNoise
+    draws = []
+    for wrapper in (ObservationNoise, ActionNoise):
+        noisy = wrapper(gymnasium.make('CarRacing-v3'), std=0.1)
+        try:
+            noisy.reset(seed=4)
+            draws.append(noisy._rng.standard_normal(8))
+        finally:
+            noisy.close()
+    assert not np.allclose(draws[0], draws[1])
+
+
 @pytest.mark.parametrize('kwargs', [{'morphology': 'damaged_left_front'},
                                     {'control_step': 0.05}])
 def test_settings_the_car_cannot_honour_are_errors(kwargs):
