@@ -94,7 +94,11 @@ class RayEvaluator:
         slots = min(config.es.batch_size or share, share)
         payload = config.model_dump(mode='json')
         self.workers = [RolloutWorker.remote(payload, slots) for _ in range(self.n_workers)]
-        ray.get([w.ready.remote() for w in self.workers])
+        try:
+            ray.get([w.ready.remote() for w in self.workers])
+        except BaseException:
+            self.close()   # the actors that did start must not outlive a failed start
+            raise
 
     def slices(self) -> list[list[int]]:
         """Contiguous, near-equal slices of the population, one per worker."""

@@ -299,10 +299,11 @@ def _train(config: HebbConfig, run_dir: Path, resume: bool, ray_address: Optiona
         for row in kept:
             for name, tag in SCALAR_TAGS.items():
                 writer.add_scalar(tag, float(row[name]), int(row['generation']))
-    evaluator = RayEvaluator(config, workers, ray_address)
+    evaluator = None
     bar = tqdm(total=config.es.generations, initial=es.generation, disable=not progress,
                unit='gen', dynamic_ncols=True)
     try:
+        evaluator = RayEvaluator(config, workers, ray_address)
         while es.generation < config.es.generations:
             start = time.perf_counter()
             generation = es.generation
@@ -349,7 +350,8 @@ def _train(config: HebbConfig, run_dir: Path, resume: bool, ray_address: Optiona
     finally:
         bar.close()
         writer.close()
-        evaluator.close()
+        if evaluator is not None:
+            evaluator.close()
     return run_dir
 
 
