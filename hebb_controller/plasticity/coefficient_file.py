@@ -17,7 +17,9 @@ The coefficient file: evolved tensors plus everything needed to run them.
 
 A file that reaches a robot may come from anywhere, so loading executes no code
 (safetensors, never pickle) and checks every field, name, shape, dtype and
-value, plus a SHA-256 of the tensor data (safetensors itself has no checksum).
+value, plus a SHA-256 of the tensor data and, since format 3, of the metadata
+too (safetensors itself has no checksum): an edited joint limit or scale is
+refused like a flipped bit.
 Any problem raises one :class:`CoefficientFileError` that names it.
 
 Tensors: ``hebbian.<l>`` ``[n_coef, n_in, n_out]`` (rule order) for a Hebbian
@@ -45,7 +47,7 @@ from safetensors.torch import load as load_safetensors, save as save_safetensors
 import torch
 
 FORMAT = 'hebb_controller.coefficients'
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 METADATA_KEY = 'hebb_controller'
 
 
@@ -254,6 +256,19 @@ def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+def file_digest(tensors: dict[str, torch.Tensor], metadata: CoefficientMetadata) -> str:
+    """
+    SHA-256 a file of ``metadata``'s format version carries in ``sha256``.
+
+    Format 3: the tensors' digest and the metadata's canonical JSON (sorted
+    keys, without the checksum itself); formats 1 and 2: the tensors alone.
+    """
+    if metadata.format_version < 3:
+        return tensor_digest(tensors)
+    document = json.dumps(metadata.model_dump(mode='json', exclude={'sha256'}), sort_keys=True)
+    return hashlib.sha256(f'{tensor_digest(tensors)}|{document}'.encode()).hexdigest()
+
+
 def _check_tensors(metadata: CoefficientMetadata, tensors: dict[str, torch.Tensor]) -> None:
     expected = expected_shapes(metadata)
     missing = sorted(set(expected) - set(tensors))
@@ -285,8 +300,9 @@ def save(path: Union[str, Path], metadata: CoefficientMetadata,
     _check_tensors(metadata, tensors)
     provenance = dict(metadata.provenance)
     provenance.setdefault('created', datetime.datetime.now(datetime.timezone.utc).isoformat())
-    stamped = metadata.model_copy(update={'sha256': tensor_digest(tensors),
+    stamped = metadata.model_copy(update={'format_version': FORMAT_VERSION, 'sha256': '',
                                           'provenance': provenance})
+    stamped = stamped.model_copy(update={'sha256': file_digest(tensors, stamped)})
     data = save_safetensors(tensors, metadata={METADATA_KEY: stamped.model_dump_json()})
     write_atomically(Path(path), data)
     return stamped
@@ -336,7 +352,8 @@ def load(path: Union[str, Path]) -> CoefficientFile:
         _check_tensors(metadata, tensors)
     except CoefficientFileError as err:
         raise CoefficientFileError(f'{path}: {err}') from None
-    if tensor_digest(tensors) != metadata.sha256:
-        raise CoefficientFileError(f'{path}: tensor data does not match its SHA-256 checksum '
+    if file_digest(tensors, metadata) != metadata.sha256:
+        what = 'tensor data' if metadata.format_version < 3 else 'tensor data or metadata'
+        raise CoefficientFileError(f'{path}: {what} does not match its SHA-256 checksum '
                                    '(the file is corrupt or was edited)')
     return CoefficientFile(metadata, tensors)

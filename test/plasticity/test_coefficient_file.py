@@ -104,10 +104,15 @@ def write_raw(path, tensors, metadata_json):
 
 
 def valid_json(**changes):
-    stamped = hebbian_metadata().model_copy(
-        update={'sha256': cf.tensor_digest(hebbian_tensors())})
-    data = json.loads(stamped.model_dump_json())
+    """Return a good file's metadata JSON with ``changes``, its checksum made to match."""
+    data = json.loads(hebbian_metadata().model_dump_json())
     data.update(changes)
+    try:
+        metadata = CoefficientMetadata.model_validate(data)
+    except ValueError:
+        pass                 # what the change breaks is found before the checksum
+    else:
+        data['sha256'] = cf.file_digest(hebbian_tensors(), metadata)
     return json.dumps(data)
 
 
@@ -185,6 +190,21 @@ def test_bad_tensors_are_refused(tmp_path, edit, message):
     write_raw(path, tensors, valid_json())
     with pytest.raises(CoefficientFileError, match=message):
         cf.load(path)
+
+
+def test_edited_metadata_is_refused_and_version_2_files_still_load(good_file, tmp_path):
+    data = good_file.read_bytes()
+    tensors = dict(cf.load(good_file).tensors)
+    raw = json.loads(cf._read_header_metadata(data)[cf.METADATA_KEY])
+    assert raw['format_version'] == cf.FORMAT_VERSION == 3
+    raw['layout']['action_scale'][0] *= 2            # valid, and another robot's command
+    edited = tmp_path / 'edited.safetensors'
+    write_raw(edited, tensors, json.dumps(raw))
+    with pytest.raises(CoefficientFileError, match='tensor data or metadata does not match'):
+        cf.load(edited)
+    old = tmp_path / 'v2.safetensors'                # what the shipped files are
+    write_raw(old, hebbian_tensors(), valid_json(format_version=2))
+    assert cf.load(old).metadata.format_version == 2
 
 
 def test_a_version_1_file_without_input_normalisation_still_loads(tmp_path):
