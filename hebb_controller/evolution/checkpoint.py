@@ -31,13 +31,13 @@ refuses a file that is truncated, altered or not a checkpoint with a
 :class:`CheckpointError` naming the problem, and falls back to the previous one.
 """
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 from hebb_controller.atomic_write import write_atomically
 from hebb_controller.errors import InputError
+from hebb_controller.plasticity.coefficient_file import tensor_digest
 from safetensors import safe_open, SafetensorError
 from safetensors.torch import save as save_safetensors
 import torch
@@ -53,24 +53,12 @@ class CheckpointError(InputError):
     """A checkpoint that must not be resumed from, with the reason."""
 
 
-def _digest(tensors: dict[str, torch.Tensor], state: Optional[dict[str, Any]] = None) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        digest.update(f'{name}|{t.dtype}|{tuple(t.shape)}|'.encode())
-        digest.update(t.numpy().tobytes())
-    if state is not None:
-        # an edited generation, sigma or learning rate would resume another run
-        digest.update(b'state|' + json.dumps(state, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
 def save_checkpoint(run_dir: Path, state: dict[str, Any],
                     tensors: dict[str, torch.Tensor]) -> Path:
     """Write a new checkpoint atomically, keeping the current one as the previous."""
     tensors = {k: v.detach().to('cpu', torch.float32).contiguous() for k, v in tensors.items()}
     document = {'format': FORMAT, 'format_version': FORMAT_VERSION, 'state': state,
-                'sha256': _digest(tensors, state)}
+                'sha256': tensor_digest(tensors, state)}
     data = save_safetensors(tensors, metadata={FORMAT: json.dumps(document)})
     latest = Path(run_dir) / LATEST
     if latest.exists():
@@ -112,7 +100,8 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]
     state = document.get('state')
     if not isinstance(state, dict):
         raise CheckpointError(f'{path}: checkpoint metadata holds no state')
-    if _digest(tensors, state if version >= 2 else None) != document.get('sha256'):
+    # version 2 on: an edited generation, sigma or learning rate would resume another run
+    if tensor_digest(tensors, state if version >= 2 else None) != document.get('sha256'):
         raise CheckpointError(f'{path}: tensor data or state does not match its SHA-256 '
                               'checksum (the file is corrupt or was edited)')
     return state, tensors

@@ -246,14 +246,23 @@ def expected_shapes(metadata: CoefficientMetadata) -> dict[str, tuple[int, ...]]
     return shapes
 
 
-def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
-    """SHA-256 over names, dtypes, shapes and bytes, in name order."""
+def tensor_digest(tensors: dict[str, torch.Tensor],
+                  document: Optional[dict[str, Any]] = None) -> str:
+    """
+    SHA-256 over names, dtypes, shapes and bytes, in name order.
+
+    With ``document`` (JSON-able), over its canonical JSON (sorted keys) too:
+    what a file says about its tensors is then as tamper-evident as they are.
+    """
     digest = hashlib.sha256()
     for name in sorted(tensors):
         t = tensors[name].detach().to('cpu').contiguous()
         digest.update(f'{name}|{t.dtype}|{tuple(t.shape)}|'.encode())
         digest.update(t.numpy().tobytes())
-    return digest.hexdigest()
+    if document is None:
+        return digest.hexdigest()
+    text = json.dumps(document, sort_keys=True)
+    return hashlib.sha256(f'{digest.hexdigest()}|{text}'.encode()).hexdigest()
 
 
 def file_digest(tensors: dict[str, torch.Tensor], metadata: CoefficientMetadata) -> str:
@@ -265,8 +274,7 @@ def file_digest(tensors: dict[str, torch.Tensor], metadata: CoefficientMetadata)
     """
     if metadata.format_version < 3:
         return tensor_digest(tensors)
-    document = json.dumps(metadata.model_dump(mode='json', exclude={'sha256'}), sort_keys=True)
-    return hashlib.sha256(f'{tensor_digest(tensors)}|{document}'.encode()).hexdigest()
+    return tensor_digest(tensors, metadata.model_dump(mode='json', exclude={'sha256'}))
 
 
 def _check_tensors(metadata: CoefficientMetadata, tensors: dict[str, torch.Tensor]) -> None:

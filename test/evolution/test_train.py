@@ -203,7 +203,7 @@ def test_an_edited_checkpoint_state_is_refused_and_version_1_files_still_load(tm
         checkpoint.load_checkpoint(path)
 
     def as_version_1(document):                      # what earlier builds wrote
-        document.update(format_version=1, sha256=checkpoint._digest(tensors))
+        document.update(format_version=1, sha256=coefficient_file.tensor_digest(tensors))
     rewrite(as_version_1)
     assert checkpoint.load_checkpoint(path)[0]['es']['generation'] == 2
     rewrite(lambda d: d.update(format_version=3))
